@@ -1,0 +1,1 @@
+//! Settings: one struct built from a preset plus overrides. (Being written.)

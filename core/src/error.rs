@@ -1,0 +1,268 @@
+//! The one error type of the core.
+//!
+//! Every failure carries a stable snake_case [`ErrorCode`] (public contract: bindings,
+//! the CLI's `--jsonl` output and the HTTP layer all expose the same strings) and a
+//! [`Category`] that bindings map to their own exception hierarchy. This file is the one
+//! place where the codes are listed; `docs/error-codes.md` mirrors it and a test keeps the
+//! two in step.
+
+use std::borrow::Cow;
+use std::fmt;
+
+/// What kind of failure an error is; bindings map categories to exception classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// A token (JWT) failed verification.
+    Token,
+    /// Key material is malformed, too weak, or does not fit the algorithm.
+    Key,
+    /// A stored password hash is malformed, unsupported or unsafe, or a password broke policy.
+    Password,
+    /// A one-time code was wrong, replayed, expired or malformed.
+    Otp,
+    /// Settings are unknown, invalid or contradictory.
+    Config,
+    /// The caller passed input of the wrong shape.
+    Input,
+    /// Something that should not fail did (e.g. the system random source).
+    Internal,
+}
+
+impl Category {
+    /// The stable snake_case name of the category.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Token => "token",
+            Category::Key => "key",
+            Category::Password => "password",
+            Category::Otp => "otp",
+            Category::Config => "config",
+            Category::Input => "input",
+            Category::Internal => "internal",
+        }
+    }
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $cat:ident; )*) => {
+        /// Stable error codes. The string form (`as_str`) is public contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The stable snake_case string of this code.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $name, )* }
+            }
+
+            /// The category this code belongs to.
+            pub fn category(self) -> Category {
+                match self { $( ErrorCode::$variant => Category::$cat, )* }
+            }
+
+            /// Parses the string form back into a code.
+            pub fn parse(name: &str) -> Option<ErrorCode> {
+                match name { $( $name => Some(ErrorCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // --- tokens ---
+    /// Not a well-formed compact JWS (segments, base64url, UTF-8, JSON, header fields).
+    Malformed = "malformed", Token;
+    /// The token is longer than the configured cap; nothing else was parsed.
+    TokenTooLarge = "token_too_large", Token;
+    /// The header's `alg` is not in the caller's allowlist (`none` never is).
+    AlgNotAllowed = "alg_not_allowed", Token;
+    /// No configured key matches the token's `kid` (or no key fits the algorithm).
+    KeyNotFound = "key_not_found", Token;
+    /// The signature does not verify.
+    InvalidSignature = "invalid_signature", Token;
+    /// The header lists a critical extension this library does not understand.
+    UnsupportedCrit = "unsupported_crit", Token;
+    /// `exp` has passed (leeway included).
+    Expired = "expired", Token;
+    /// `nbf` (or `iat`) lies in the future (leeway included).
+    NotYetValid = "not_yet_valid", Token;
+    /// `iss` is absent or differs from the configured issuer.
+    InvalidIssuer = "invalid_issuer", Token;
+    /// `aud` is absent or does not contain the configured audience.
+    InvalidAudience = "invalid_audience", Token;
+    /// A required claim is absent.
+    MissingClaim = "missing_claim", Token;
+    /// A claim has the wrong JSON type or a value out of range, or differs from the expected value.
+    InvalidClaim = "invalid_claim", Token;
+    /// The header's `typ` differs from the expected token type.
+    InvalidType = "invalid_type", Token;
+
+    // --- keys ---
+    /// The key material cannot be parsed, or its type does not fit the algorithm.
+    InvalidKey = "invalid_key", Key;
+    /// The key is too weak for its algorithm (short HMAC secret, RSA under 2048 bits).
+    WeakKey = "weak_key", Key;
+
+    // --- passwords ---
+    /// A stored password hash is malformed.
+    InvalidHash = "invalid_hash", Password;
+    /// A stored password hash is in a format this library does not verify.
+    UnsupportedHash = "unsupported_hash", Password;
+    /// A stored hash asks for parameters outside the safe bounds; no work was done.
+    UnsafeHashParameters = "unsafe_hash_parameters", Password;
+    /// The password is longer than the algorithm can take without truncation (bcrypt: 72 bytes).
+    PasswordTooLong = "password_too_long", Password;
+    /// The password breaks the password policy; `details.violations` lists the rules.
+    WeakPassword = "weak_password", Password;
+    /// The password equals one in the user's recent history.
+    PasswordReused = "password_reused", Password;
+
+    // --- one-time codes ---
+    /// The one-time code is wrong.
+    InvalidCode = "invalid_code", Otp;
+    /// The code was already used (its time step is at or before the last accepted one).
+    Replayed = "replayed", Otp;
+    /// The code is not an ASCII digit string of the configured length.
+    InvalidFormat = "invalid_format", Otp;
+    /// The shared secret is malformed (bad base32) or too short.
+    InvalidSecret = "invalid_secret", Otp;
+    /// The code's lifetime is over.
+    CodeExpired = "code_expired", Otp;
+    /// The attempt limit for this code is used up.
+    TooManyAttempts = "too_many_attempts", Otp;
+
+    // --- settings ---
+    /// A settings key does not exist; the message names the nearest valid key.
+    UnknownSetting = "unknown_setting", Config;
+    /// A settings value has the wrong type or is out of range.
+    InvalidSetting = "invalid_setting", Config;
+    /// Two or more settings contradict each other.
+    ConflictingSettings = "conflicting_settings", Config;
+
+    // --- input and internal ---
+    /// An argument or input document has the wrong shape.
+    InvalidInput = "invalid_input", Input;
+    /// An internal failure, such as the system random source being unavailable.
+    Internal = "internal", Internal;
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The core's error: a stable code, a human message, and optional structured details.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    code: ErrorCode,
+    message: Cow<'static, str>,
+    details: Option<serde_json::Value>,
+}
+
+impl Error {
+    /// An error with a code and a message meant for a developer reading logs.
+    pub fn new(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    /// Attaches structured details (serialised as the `details` member in JSON bodies).
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The category of the code.
+    pub fn category(&self) -> Category {
+        self.code.category()
+    }
+
+    /// The human-readable message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Structured details, when the error has any.
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        self.details.as_ref()
+    }
+
+    /// The error as the JSON object every binding and the CLI emit:
+    /// `{"code", "category", "message"[, "details"]}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        map.insert("code".into(), self.code.as_str().into());
+        map.insert("category".into(), self.category().as_str().into());
+        map.insert("message".into(), self.message().into());
+        if let Some(d) = &self.details {
+            map.insert("details".into(), d.clone());
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Result with the core's error.
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Shorthand used throughout the crate.
+pub(crate) fn err(code: ErrorCode, message: impl Into<Cow<'static, str>>) -> Error {
+    Error::new(code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_are_unique_snake_case() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate code {s}");
+            assert!(s.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{s}");
+            assert_eq!(ErrorCode::parse(s), Some(*code));
+        }
+        assert_eq!(ErrorCode::parse("nope"), None);
+    }
+
+    #[test]
+    fn docs_list_every_code() {
+        let doc = include_str!("../../docs/error-codes.md");
+        for code in ErrorCode::ALL {
+            let needle = format!("`{}`", code.as_str());
+            assert!(doc.contains(&needle), "docs/error-codes.md lacks {needle}");
+        }
+    }
+
+    #[test]
+    fn json_shape() {
+        let e = err(ErrorCode::Expired, "token expired").with_details(serde_json::json!({"exp": 5}));
+        let j = e.to_json();
+        assert_eq!(j["code"], "expired");
+        assert_eq!(j["category"], "token");
+        assert_eq!(j["details"]["exp"], 5);
+    }
+}

@@ -1,0 +1,1 @@
+//! Strict JWS/JWT. (Being written.)

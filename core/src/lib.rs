@@ -1,0 +1,27 @@
+//! Tenxyte Core: authentication and authorization logic, once, for every host.
+//!
+//! Everything in this crate is pure: time comes in as a value (`now`, Unix seconds),
+//! randomness through [`random`], and nothing here touches a clock, a file or a socket.
+//! See `DESIGN.md` in the repository for the layering rules.
+//!
+//! Modules:
+//! - [`jwt`]: strict JWS/JWT signing and verification, typed keys, key sets and JWKS.
+//! - [`password`]: argon2id hashing, legacy (Django, Tenxyte, bcrypt) verification, policy.
+//! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, backup codes, numeric codes.
+//! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
+//! - [`config`]: the settings struct, presets and overrides.
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod encoding;
+pub mod error;
+pub mod json;
+pub mod jwt;
+pub mod otp;
+pub mod password;
+pub mod random;
+pub mod secret;
+
+mod ct;
+
+pub use error::{Category, Error, ErrorCode, Result};

@@ -1,0 +1,1 @@
+//! Password hashing and policy. (Being written.)
