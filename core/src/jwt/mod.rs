@@ -32,6 +32,11 @@ pub use alg::{Algorithm, Family};
 pub use jwk::{key_from_jwk, key_from_jwk_json};
 pub use key::Key;
 pub use keyset::KeySet;
+
+/// Encodes DER as PEM text with the given label (e.g. `PRIVATE KEY` for PKCS#8).
+pub fn encode_pem(label: &str, der: &[u8]) -> String {
+    pem::encode(label, der)
+}
 pub use verify::{
     decode_unverified, sign, sign_with_key, verify, SignOptions, Verified, VerifyOptions,
     DEFAULT_MAX_TOKEN_BYTES,
