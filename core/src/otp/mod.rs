@@ -24,8 +24,8 @@ mod uri;
 pub use algorithm::Algorithm;
 pub use hotp::{hotp_code, Hotp, MAX_LOOK_AHEAD};
 pub use qr::qr_svg;
-pub use shared_secret::{OtpSecret, MAX_SECRET_BYTES, MIN_SECRET_BYTES};
-pub use totp::{Totp, DEFAULT_PERIOD, MAX_WINDOW};
+pub use shared_secret::{OtpSecret, GENERATED_SECRET_BYTES, MAX_SECRET_BYTES, MIN_SECRET_BYTES};
+pub use totp::{Totp, DEFAULT_PERIOD, DEFAULT_WINDOW, MAX_WINDOW};
 pub use uri::{parse_uri, KeyUri, OtpKind};
 
 /// The smallest number of digits a code may have (RFC 4226 §5.3).

@@ -49,6 +49,10 @@ use super::format::check_code_format;
 pub const MIN_LENGTH: u32 = 6;
 /// The longest code.
 pub const MAX_LENGTH: u32 = 10;
+/// The usual length: 6 digits, as Tenxyte sends.
+pub const DEFAULT_LENGTH: u32 = 6;
+/// The usual attempt limit: 3, Tenxyte's `OTPCode.max_attempts`.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
 /// The longest lifetime: 10 minutes, ASVS v5 6.5.5's cap for out-of-band codes.
 pub const MAX_LIFETIME_SECS: u32 = 600;
 /// The most attempts a code may allow. Each attempt is one guess in 10^length.

@@ -11,8 +11,11 @@ use super::{Algorithm, OtpSecret, DEFAULT_DIGITS};
 /// The step length used when none is given: 30 seconds (RFC 6238 §5.2, ASVS v5 6.5.5).
 pub const DEFAULT_PERIOD: u32 = 30;
 
-/// The largest window [`Totp::verify`] accepts, in steps either side of now. The default
-/// the project uses is 1 (RFC 6238 §5.2: at most one step of network delay); every extra
+/// The window the project uses by default: one step either side (RFC 6238 §5.2; Tenxyte's
+/// pyotp `valid_window=1`).
+pub const DEFAULT_WINDOW: u32 = 1;
+
+/// The largest window [`Totp::verify`] accepts, in steps either side of now. Every extra
 /// step multiplies a guesser's odds, so wide windows are refused outright.
 pub const MAX_WINDOW: u32 = 10;
 
