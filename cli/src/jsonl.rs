@@ -28,7 +28,10 @@ pub fn run(
                 if v.is_object() {
                     Ok(v)
                 } else {
-                    Err(Error::new(ErrorCode::InvalidInput, "each line must be a JSON object"))
+                    Err(Error::new(
+                        ErrorCode::InvalidInput,
+                        "each line must be a JSON object",
+                    ))
                 }
             })
             .and_then(&mut handle);

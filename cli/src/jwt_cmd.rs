@@ -122,8 +122,10 @@ pub fn verify_jsonl() -> CliResult<()> {
     let mut cache = HashMap::new();
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    jsonl::run(stdin.lock(), stdout.lock(), |line| verify_line(line, &mut cache))
-        .map_err(crate::io_error)?;
+    jsonl::run(stdin.lock(), stdout.lock(), |line| {
+        verify_line(line, &mut cache)
+    })
+    .map_err(crate::io_error)?;
     Ok(())
 }
 

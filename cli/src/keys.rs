@@ -33,8 +33,12 @@ pub fn load_keyset(path: &str) -> CliResult<KeySet> {
 fn generate_rsa() -> CliResult<String> {
     use rsa::pkcs8::EncodePrivateKey;
     let mut rng = rand::rngs::OsRng;
-    let private = rsa::RsaPrivateKey::new(&mut rng, 2048)
-        .map_err(|e| Error::new(ErrorCode::Internal, format!("RSA key generation failed: {e}")))?;
+    let private = rsa::RsaPrivateKey::new(&mut rng, 2048).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            format!("RSA key generation failed: {e}"),
+        )
+    })?;
     let pem = private
         .to_pkcs8_pem(rsa::pkcs8::LineEnding::LF)
         .map_err(|e| Error::new(ErrorCode::Internal, format!("PKCS#8 encoding failed: {e}")))?;
@@ -53,7 +57,8 @@ pub fn generate(alg: Algorithm, kid: Option<String>) -> CliResult<Value> {
     let key = match alg.family() {
         Family::Hmac => {
             let (key, secret) = Key::generate(alg)?;
-            let jwk = json!({"kty": "oct", "kid": kid, "alg": alg.as_str(), "k": b64url_encode(&secret)});
+            let jwk =
+                json!({"kty": "oct", "kid": kid, "alg": alg.as_str(), "k": b64url_encode(&secret)});
             out.insert("private_jwk".into(), jwk);
             key
         }
@@ -65,13 +70,19 @@ pub fn generate(alg: Algorithm, kid: Option<String>) -> CliResult<Value> {
         }
         _ => {
             let (key, der) = Key::generate(alg)?;
-            out.insert("private_key_pem".into(), jwt::encode_pem("PRIVATE KEY", &der).into());
+            out.insert(
+                "private_key_pem".into(),
+                jwt::encode_pem("PRIVATE KEY", &der).into(),
+            );
             key
         }
     };
     let key = key.with_kid(kid);
     if let Some(public) = key.to_public_jwk() {
-        out.insert("public_key_pem".into(), key.to_public_pem().unwrap_or_default().into());
+        out.insert(
+            "public_key_pem".into(),
+            key.to_public_pem().unwrap_or_default().into(),
+        );
         out.insert("public_jwk".into(), Value::Object(public));
     }
     out.insert("jwks".into(), KeySet::single(key).to_jwks());

@@ -28,7 +28,10 @@ pub type CliResult<T> = Result<T, CliError>;
 
 /// Wraps an I/O failure.
 pub fn io_error(e: std::io::Error) -> CliError {
-    CliError(Error::new(ErrorCode::InvalidInput, format!("I/O error: {e}")))
+    CliError(Error::new(
+        ErrorCode::InvalidInput,
+        format!("I/O error: {e}"),
+    ))
 }
 
 /// Reads a file, or standard input for `-`.
@@ -51,7 +54,11 @@ pub fn now() -> i64 {
 }
 
 #[derive(Parser)]
-#[command(name = "tenxyte", version, about = "Tenxyte Core from the command line")]
+#[command(
+    name = "tenxyte",
+    version,
+    about = "Tenxyte Core from the command line"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -184,16 +191,18 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             typ,
             kid,
         }) => {
-            let claims = if claims == "-" { read_text("-")? } else { claims };
+            let claims = if claims == "-" {
+                read_text("-")?
+            } else {
+                claims
+            };
             let alg = alg.as_deref().map(parse_alg).transpose()?;
             println!("{}", jwt_cmd::sign(&key, &claims, alg, typ, kid)?);
         }
         Command::Jwt(JwtCmd::Inspect { token }) => {
             print_json(&jwt_cmd::inspect(&token_arg(Some(token))?)?);
         }
-        Command::Jwt(JwtCmd::Verify {
-            jsonl: true, ..
-        }) => jwt_cmd::verify_jsonl()?,
+        Command::Jwt(JwtCmd::Verify { jsonl: true, .. }) => jwt_cmd::verify_jsonl()?,
         Command::Jwt(JwtCmd::Verify {
             token,
             jwks,
@@ -230,7 +239,9 @@ fn run(cli: Cli) -> CliResult<ExitCode> {
             match tenxyte_core::jwt::verify(&token_arg(token)?, &keys, &options) {
                 Ok(v) => print_json(&jwt_cmd::verified_json(&v)),
                 Err(e) => {
-                    print_json(&serde_json::json!({"valid": false, "code": e.code().as_str(), "message": e.message()}));
+                    print_json(
+                        &serde_json::json!({"valid": false, "code": e.code().as_str(), "message": e.message()}),
+                    );
                     return Ok(ExitCode::from(1));
                 }
             }
