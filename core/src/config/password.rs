@@ -47,6 +47,9 @@ pub struct PasswordSettings {
     pub history_enabled: bool,
     /// How many previous hashes are kept and compared.
     pub history_count: u32,
+    /// Users created with a password by an admin must change it at first login (they get a
+    /// `password_change_only` token until they do).
+    pub force_change_on_first_login: bool,
     /// Re-hash with the current argon2id cost after a successful login on a weaker or
     /// legacy (bcrypt, PBKDF2) hash.
     pub rehash_on_login: bool,

@@ -123,6 +123,7 @@ pub(super) fn settings_for(p: Preset) -> Settings {
             reject_user_info: true,
             history_enabled: production,
             history_count: by(p, 0, 5, 12),
+            force_change_on_first_login: false,
             rehash_on_login: true,
             argon2: Argon2Settings {
                 memory_kib: 19_456,

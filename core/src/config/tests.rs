@@ -821,3 +821,41 @@ fn errors_serialize_with_config_category() {
     assert_eq!(j["category"], "config");
     assert_eq!(j["details"]["path"], "jwt.leeway_secs");
 }
+
+#[test]
+fn docs_list_every_setting() {
+    fn leaves(v: &Value, prefix: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, inner) in map {
+                    let p = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    leaves(inner, &p, out);
+                }
+            }
+            _ => out.push(prefix.to_owned()),
+        }
+    }
+    let doc = include_str!("../../../docs/settings.md");
+    let mut paths = Vec::new();
+    leaves(
+        &Settings::preset(Preset::Medium).to_value().unwrap(),
+        "",
+        &mut paths,
+    );
+    for path in paths {
+        assert!(
+            doc.contains(&format!("| `{path}` |")),
+            "docs/settings.md lacks `{path}`"
+        );
+    }
+    for (check, _) in CHECKS {
+        assert!(
+            doc.contains(&format!("| `{check}` |")),
+            "docs/settings.md lacks check `{check}`"
+        );
+    }
+}
