@@ -146,8 +146,18 @@ pub(super) fn apply(settings: &Settings, overrides: &Map<String, Value>) -> Resu
     merge_object(&mut merged, overrides, "", &root)?;
     serde_path_to_error::deserialize::<_, Settings>(Value::Object(merged)).map_err(|e| {
         let path = e.path().to_string();
-        invalid(&path, &e.into_inner().to_string())
+        invalid(&path, &plain_types(&e.into_inner().to_string()))
     })
+}
+
+/// Serde names Rust types ("expected u64"); settings users think in JSON.
+fn plain_types(message: &str) -> String {
+    message
+        .replace("expected u64", "expected a non-negative integer")
+        .replace(
+            "expected u32",
+            "expected a non-negative integer up to 4294967295",
+        )
 }
 
 /// Serialization failures are impossible for these types; still no panic.

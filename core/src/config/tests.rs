@@ -209,6 +209,18 @@ fn wrong_types_name_the_path() {
 }
 
 #[test]
+fn type_errors_speak_json() {
+    let e = Settings::from_value(json!({"jwt": {"leeway_secs": "5"}})).unwrap_err();
+    assert!(
+        e.message().contains("expected a non-negative integer"),
+        "{}",
+        e.message()
+    );
+    let e = Settings::from_value(json!({"totp": {"digits": 1u64 << 33}})).unwrap_err();
+    assert!(e.message().contains("up to 4294967295"), "{}", e.message());
+}
+
+#[test]
 fn enum_errors_list_the_accepted_values() {
     let e = Settings::from_value(json!({"jwt": {"algorithm": "none"}})).unwrap_err();
     assert!(
