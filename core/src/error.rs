@@ -259,8 +259,7 @@ mod tests {
 
     #[test]
     fn json_shape() {
-        let e =
-            err(ErrorCode::Expired, "token expired").with_details(serde_json::json!({"exp": 5}));
+        let e = err(ErrorCode::Expired, "token expired").with_details(serde_json::json!({"exp": 5}));
         let j = e.to_json();
         assert_eq!(j["code"], "expired");
         assert_eq!(j["category"], "token");

@@ -14,11 +14,9 @@ pub const DEFAULT_MAX_DEPTH: usize = 32;
 /// Parses one JSON text strictly. The error string says what was wrong, for messages.
 pub fn parse_strict(bytes: &[u8], max_depth: usize) -> Result<Value, String> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = StrictSeed {
-        depth_left: max_depth,
-    }
-    .deserialize(&mut de)
-    .map_err(|e| e.to_string())?;
+    let value = StrictSeed { depth_left: max_depth }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())?;
     Ok(value)
 }

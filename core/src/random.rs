@@ -7,12 +7,8 @@ use crate::error::{err, ErrorCode, Result};
 
 /// Fills `buf` from the system CSPRNG.
 pub fn fill(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| {
-        err(
-            ErrorCode::Internal,
-            format!("system random source unavailable: {e}"),
-        )
-    })
+    getrandom::fill(buf)
+        .map_err(|e| err(ErrorCode::Internal, format!("system random source unavailable: {e}")))
 }
 
 /// `N` random bytes from the system CSPRNG.
@@ -25,10 +21,7 @@ pub fn bytes<const N: usize>() -> Result<[u8; N]> {
 /// A uniformly distributed integer in `0..bound` (rejection sampling, no modulo bias).
 pub fn below(bound: u32) -> Result<u32> {
     if bound == 0 {
-        return Err(err(
-            ErrorCode::InvalidInput,
-            "random bound must be positive",
-        ));
+        return Err(err(ErrorCode::InvalidInput, "random bound must be positive"));
     }
     // Largest multiple of `bound` that fits in u32; values at or above it are redrawn.
     let zone = u32::MAX - (u32::MAX % bound);
