@@ -6,44 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 
-/// JWS algorithms a deployment may sign with. Verification accepts exactly this one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JwtAlgorithm {
-    /// HMAC with SHA-256 (shared secret).
-    HS256,
-    /// HMAC with SHA-384.
-    HS384,
-    /// HMAC with SHA-512.
-    HS512,
-    /// RSASSA-PKCS1-v1_5 with SHA-256.
-    RS256,
-    /// RSASSA-PKCS1-v1_5 with SHA-384.
-    RS384,
-    /// RSASSA-PKCS1-v1_5 with SHA-512.
-    RS512,
-    /// RSASSA-PSS with SHA-256.
-    PS256,
-    /// RSASSA-PSS with SHA-384.
-    PS384,
-    /// RSASSA-PSS with SHA-512.
-    PS512,
-    /// ECDSA P-256 with SHA-256.
-    ES256,
-    /// ECDSA P-384 with SHA-384.
-    ES384,
-    /// Ed25519 (RFC 8037).
-    EdDSA,
-}
-
-impl JwtAlgorithm {
-    /// True for the HMAC family, whose verifiers can also mint tokens.
-    pub fn is_symmetric(self) -> bool {
-        matches!(
-            self,
-            JwtAlgorithm::HS256 | JwtAlgorithm::HS384 | JwtAlgorithm::HS512
-        )
-    }
-}
+/// The JWS algorithm a deployment signs with: the `jwt` module's own type, so a
+/// setting can never name an algorithm the verifier does not implement.
+pub use crate::jwt::Algorithm as JwtAlgorithm;
 
 /// The `SameSite` attribute of the refresh-token cookie.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

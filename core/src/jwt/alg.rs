@@ -128,8 +128,12 @@ impl serde::Serialize for Algorithm {
 impl<'de> serde::Deserialize<'de> for Algorithm {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Algorithm::parse(&s)
-            .ok_or_else(|| serde::de::Error::custom(format!("unsupported algorithm {s:?}")))
+        Algorithm::parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "unsupported algorithm {s:?}; expected one of {}",
+                Algorithm::ALL.map(Algorithm::as_str).join(", ")
+            ))
+        })
     }
 }
 
