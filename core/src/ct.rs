@@ -3,7 +3,6 @@
 use subtle::ConstantTimeEq;
 
 /// True when `a == b`, in time that depends only on the lengths.
-#[allow(dead_code)] // the password and one-time-code modules compare through it
 pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }

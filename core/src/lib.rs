@@ -6,8 +6,9 @@
 //!
 //! Modules:
 //! - [`jwt`]: strict JWS/JWT signing and verification, typed keys, key sets and JWKS.
-//! - [`password`]: argon2id hashing, legacy (Django, Tenxyte, bcrypt) verification, policy.
-//! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, backup codes, numeric codes.
+//! - [`password`]: argon2id hashing, legacy (Django, Tenxyte, bcrypt) verification, policy,
+//!   breach-check helpers, backup codes.
+//! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, numeric email/SMS codes.
 //! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
 //! - [`config`]: the settings struct, presets and overrides.
 #![forbid(unsafe_code)]
