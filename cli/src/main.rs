@@ -4,9 +4,12 @@
 //! Exit codes: 0 success (or a valid verification), 1 a verification that failed,
 //! 2 bad usage or input.
 
+mod config_cmd;
 mod jsonl;
 mod jwt_cmd;
 mod keys;
+mod otp_cmd;
+mod password_cmd;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -72,6 +75,134 @@ enum Command {
     /// Sign, inspect and verify JWTs.
     #[command(subcommand)]
     Jwt(JwtCmd),
+    /// Hash, verify and check passwords.
+    #[command(subcommand)]
+    Password(PasswordCmd),
+    /// TOTP/HOTP secrets, codes, URIs, QR codes and verification.
+    #[command(subcommand)]
+    Otp(OtpCmd),
+    /// Show or check settings (preset plus overrides).
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Subcommand)]
+enum PasswordCmd {
+    /// Hash a password (read from standard input) with argon2id.
+    Hash {
+        /// Write Django's `argon2$argon2id$...` form instead of a PHC string.
+        #[arg(long)]
+        django: bool,
+        /// Memory in KiB.
+        #[arg(long, default_value_t = 19456)]
+        memory_kib: u32,
+        /// Iterations.
+        #[arg(long, default_value_t = 2)]
+        iterations: u32,
+        /// Parallelism.
+        #[arg(long, default_value_t = 1)]
+        parallelism: u32,
+    },
+    /// Verify a password (read from standard input) against a stored hash; or, with
+    /// `--jsonl`, one JSON request per standard-input line.
+    Verify {
+        /// The stored hash (any supported format).
+        #[arg(long)]
+        encoded: Option<String>,
+        /// Treat bare `$2b$` hashes as bcrypt over the hex SHA-256 (Tenxyte's format).
+        #[arg(long)]
+        tenxyte_bcrypt: bool,
+        /// Batch mode (see README: `password verify --jsonl`).
+        #[arg(long)]
+        jsonl: bool,
+    },
+    /// Check a password (read from standard input) against the policy; prints the report.
+    Check {
+        /// The user's email (its local part must not appear in the password).
+        #[arg(long)]
+        email: Option<String>,
+        /// The user's name.
+        #[arg(long)]
+        username: Option<String>,
+        /// Apply Tenxyte's composition rules instead of the ASVS defaults.
+        #[arg(long)]
+        tenxyte: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum OtpCmd {
+    /// Generate a base32 TOTP secret (160 bits).
+    Secret,
+    /// Print the TOTP code at a time (default: now).
+    Code {
+        #[command(flatten)]
+        totp: TotpOpts,
+        /// Unix seconds (default: the system clock).
+        #[arg(long)]
+        now: Option<i64>,
+    },
+    /// Print the `otpauth://` URI, or its QR code as SVG with `--qr`.
+    Uri {
+        #[command(flatten)]
+        totp: TotpOpts,
+        /// Issuer shown in the authenticator app.
+        #[arg(long)]
+        issuer: String,
+        /// Account name (e.g. the user's email).
+        #[arg(long)]
+        account: String,
+        /// Print an SVG QR code instead of the URI.
+        #[arg(long)]
+        qr: bool,
+    },
+    /// Verify codes in batch: one JSON request per standard-input line (`--jsonl`).
+    Verify {
+        /// Batch mode (required; see README: `otp verify --jsonl`).
+        #[arg(long)]
+        jsonl: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct TotpOpts {
+    /// Base32 secret.
+    #[arg(long)]
+    secret: String,
+    /// SHA1, SHA256 or SHA512.
+    #[arg(long, default_value = "SHA1")]
+    algorithm: String,
+    /// Code length (6-8).
+    #[arg(long, default_value_t = 6)]
+    digits: u32,
+    /// Period in seconds.
+    #[arg(long, default_value_t = 30)]
+    period: u32,
+}
+
+impl TotpOpts {
+    fn args(self) -> CliResult<otp_cmd::TotpArgs> {
+        let algorithm = self.algorithm.parse().map_err(CliError)?;
+        Ok(otp_cmd::TotpArgs {
+            secret: self.secret,
+            algorithm,
+            digits: self.digits,
+            period: self.period,
+        })
+    }
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print the full settings of a preset, or of a settings file (preset + overrides).
+    Show {
+        /// development, medium or robust.
+        #[arg(long)]
+        preset: Option<String>,
+        /// A settings JSON file: `{"preset": ..., ...overrides}`.
+        #[arg(long)]
+        file: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -178,8 +309,94 @@ fn token_arg(token: Option<String>) -> CliResult<String> {
     }
 }
 
+fn read_password() -> CliResult<String> {
+    let text = read_text("-")?;
+    // One trailing newline (from `echo` or a terminal) is not part of the password.
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
+}
+
 fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
+        Command::Password(PasswordCmd::Hash {
+            django,
+            memory_kib,
+            iterations,
+            parallelism,
+        }) => {
+            let params = tenxyte_core::password::Argon2Params {
+                memory_kib,
+                iterations,
+                parallelism,
+            };
+            println!(
+                "{}",
+                password_cmd::hash(&read_password()?, &params, django)?
+            );
+        }
+        Command::Password(PasswordCmd::Verify { jsonl: true, .. }) => password_cmd::verify_jsonl()?,
+        Command::Password(PasswordCmd::Verify {
+            encoded,
+            tenxyte_bcrypt,
+            jsonl: false,
+        }) => {
+            let encoded = encoded.ok_or_else(|| {
+                CliError(Error::new(ErrorCode::InvalidInput, "--encoded is required"))
+            })?;
+            let mode = if tenxyte_bcrypt {
+                tenxyte_core::password::BareBcrypt::Sha256Hex
+            } else {
+                tenxyte_core::password::BareBcrypt::Plain
+            };
+            let out = password_cmd::verify(&read_password()?, &encoded, mode)?;
+            let valid = out.get("valid") == Some(&Value::Bool(true));
+            print_json(&out);
+            if !valid {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Password(PasswordCmd::Check {
+            email,
+            username,
+            tenxyte,
+        }) => {
+            let report = password_cmd::check(
+                &read_password()?,
+                email.as_deref(),
+                username.as_deref(),
+                tenxyte,
+            );
+            let valid = report.get("valid") == Some(&Value::Bool(true));
+            print_json(&report);
+            if !valid {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Otp(OtpCmd::Secret) => println!("{}", otp_cmd::secret()?),
+        Command::Otp(OtpCmd::Code { totp, now }) => {
+            println!(
+                "{}",
+                otp_cmd::code(&totp.args()?, now.unwrap_or_else(self::now))?
+            );
+        }
+        Command::Otp(OtpCmd::Uri {
+            totp,
+            issuer,
+            account,
+            qr,
+        }) => println!("{}", otp_cmd::uri(&totp.args()?, &issuer, &account, qr)?),
+        Command::Otp(OtpCmd::Verify { jsonl }) => {
+            if !jsonl {
+                return Err(CliError(Error::new(
+                    ErrorCode::InvalidInput,
+                    "otp verify reads JSON lines: pass --jsonl",
+                )));
+            }
+            otp_cmd::verify_jsonl()?;
+        }
+        Command::Config(ConfigCmd::Show { preset, file }) => {
+            println!("{}", config_cmd::show(preset.as_deref(), file.as_deref())?);
+        }
         Command::Keys(KeysCmd::Generate { alg, kid }) => {
             print_json(&keys::generate(parse_alg(&alg)?, kid)?);
         }

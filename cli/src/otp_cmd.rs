@@ -113,14 +113,20 @@ mod tests {
         // RFC 6238 Appendix B, SHA-1, T = 59 → 94287082.
         let secret = OtpSecret::from_bytes(b"12345678901234567890".to_vec()).unwrap();
         let b32 = secret.to_base32();
-        let ok = verify_line(json!({"secret_base32": b32, "digits": 8, "now": 59, "window": 0, "code": "94287082"})).unwrap();
+        let ok = verify_line(
+            json!({"secret_base32": b32, "digits": 8, "now": 59, "window": 0, "code": "94287082"}),
+        )
+        .unwrap();
         assert_eq!(ok, json!({"valid": true, "step": 1}));
         let replay = verify_line(json!({"secret_base32": b32, "digits": 8, "now": 59, "window": 0, "last_used_step": 1, "code": "94287082"})).unwrap();
         assert_eq!(replay["code"], "replayed");
         let fmt = verify_line(json!({"secret_base32": b32, "now": 59, "code": "12 456"})).unwrap();
         assert_eq!(fmt["code"], "invalid_format");
         // RFC 4226 Appendix D, counter 0 → 755224; look-ahead finds counter 2 → 359152.
-        let hotp = verify_line(json!({"secret_base32": b32, "counter": 0, "look_ahead": 3, "code": "359152"})).unwrap();
+        let hotp = verify_line(
+            json!({"secret_base32": b32, "counter": 0, "look_ahead": 3, "code": "359152"}),
+        )
+        .unwrap();
         assert_eq!(hotp, json!({"valid": true, "new_counter": 3}));
     }
 }
