@@ -2,14 +2,12 @@
 //! A line that is not a JSON object, or lacks a required field, yields an error line and
 //! the stream goes on.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::io::{BufRead, Write};
 use tenxyte_core::{Error, ErrorCode};
 
 /// The output line for a failure: `{"valid": false, "code": ...}`.
-pub fn failure(e: &Error) -> Value {
-    json!({"valid": false, "code": e.code().as_str()})
-}
+pub use tenxyte_core::batch::failure;
 
 /// Reads `input` line by line, applies `handle` to each JSON object, writes each result.
 pub fn run(
@@ -40,14 +38,4 @@ pub fn run(
         output.flush()?;
     }
     Ok(())
-}
-
-/// Deserialises a line into `T`, treating `null` members as absent (so they take the
-/// defaults) and mapping shape errors to `invalid_input`.
-pub fn parse_line<T: serde::de::DeserializeOwned>(mut line: Value) -> Result<T, Error> {
-    if let Value::Object(map) = &mut line {
-        map.retain(|_, v| !v.is_null());
-    }
-    serde_json::from_value(line)
-        .map_err(|e| Error::new(ErrorCode::InvalidInput, format!("bad input line: {e}")))
 }

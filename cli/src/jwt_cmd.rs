@@ -1,11 +1,10 @@
 //! `tenxyte jwt`: sign, inspect and verify tokens; `--jsonl` batch verification.
 
 use crate::{jsonl, keys, CliResult};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::HashMap;
-use tenxyte_core::jwt::{self, Algorithm, KeySet, SignOptions, VerifyOptions};
-use tenxyte_core::{Error, ErrorCode};
+use tenxyte_core::jwt::{self, Algorithm, KeySet, SignOptions};
+use tenxyte_core::{batch, Error, ErrorCode};
 
 /// Parses algorithm names; an unknown name is bad input, not a verification failure.
 pub fn parse_algorithms(names: &[String]) -> CliResult<Vec<Algorithm>> {
@@ -54,67 +53,22 @@ pub fn verified_json(v: &jwt::Verified) -> Value {
     json!({"valid": true, "header": v.header, "claims": v.claims})
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-/// One `jwt verify --jsonl` input line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyLine {
-    token: String,
-    jwks: Value,
-    algorithms: Vec<String>,
-    now: Option<i64>,
-    leeway: Option<u64>,
-    issuer: Option<String>,
-    audience: Option<Audience>,
-    require: Option<Vec<String>>,
-    typ: Option<String>,
-    max_token_bytes: Option<usize>,
-    claims_equal: Option<Map<String, Value>>,
-}
-
 /// Verifies one batch line; key sets are parsed once per distinct JWKS.
 fn verify_line(line: Value, cache: &mut HashMap<String, KeySet>) -> Result<Value, Error> {
-    let line: VerifyLine = jsonl::parse_line(line)?;
-    let algorithms = parse_algorithms(&line.algorithms).map_err(|e| e.0)?;
-    let cache_key = line.jwks.to_string();
+    let Some(jwks) = batch::jwks_of(&line) else {
+        return Ok(batch::jwt_verify(&line, crate::now()));
+    };
+    let cache_key = jwks.to_string();
     if !cache.contains_key(&cache_key) {
         if cache.len() > 64 {
             cache.clear();
         }
-        cache.insert(cache_key.clone(), KeySet::from_jwks(&line.jwks)?);
+        cache.insert(cache_key.clone(), KeySet::from_jwks(jwks)?);
     }
     let keys = cache
         .get(&cache_key)
         .ok_or_else(|| Error::new(ErrorCode::Internal, "key cache"))?;
-    let mut options = VerifyOptions::new(&algorithms, line.now.unwrap_or_else(crate::now));
-    if let Some(l) = line.leeway {
-        options.leeway = l;
-    }
-    options.issuer = line.issuer;
-    options.audience = line.audience.map(|a| match a {
-        Audience::One(s) => vec![s],
-        Audience::Many(v) => v,
-    });
-    if let Some(r) = line.require {
-        options.require = r;
-    }
-    options.typ = line.typ;
-    if let Some(m) = line.max_token_bytes {
-        options.max_token_bytes = m;
-    }
-    if let Some(c) = line.claims_equal {
-        options.claims_equal = c;
-    }
-    match jwt::verify(&line.token, keys, &options) {
-        Ok(v) => Ok(verified_json(&v)),
-        Err(e) => Ok(jsonl::failure(&e)),
-    }
+    Ok(batch::jwt_verify_with_keys(&line, keys, crate::now()))
 }
 
 /// `tenxyte jwt verify --jsonl`.

@@ -1,9 +1,8 @@
 //! `tenxyte otp`: create secrets, codes, URIs and QR codes; `--jsonl` batch verification.
 
 use crate::{jsonl, CliResult};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use tenxyte_core::otp::{self, Algorithm, Hotp, OtpSecret, Totp};
+use serde_json::Value;
+use tenxyte_core::otp::{self, Algorithm, OtpSecret, Totp};
 use tenxyte_core::Error;
 
 /// TOTP parameters shared by the one-shot commands.
@@ -46,54 +45,8 @@ pub fn uri(args: &TotpArgs, issuer: &str, account: &str, qr: bool) -> CliResult<
     Ok(uri)
 }
 
-/// One `otp verify --jsonl` line: TOTP when `counter` is absent, HOTP when present.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyLine {
-    secret_base32: String,
-    code: String,
-    algorithm: Option<Algorithm>,
-    digits: Option<u32>,
-    // TOTP
-    period: Option<u32>,
-    t0: Option<i64>,
-    now: Option<i64>,
-    window: Option<u32>,
-    last_used_step: Option<u64>,
-    // HOTP
-    counter: Option<u64>,
-    look_ahead: Option<u32>,
-}
-
 fn verify_line(line: Value) -> Result<Value, Error> {
-    let line: VerifyLine = jsonl::parse_line(line)?;
-    let secret = OtpSecret::from_base32(&line.secret_base32)?;
-    let algorithm = line.algorithm.unwrap_or_default();
-    let digits = line.digits.unwrap_or(otp::DEFAULT_DIGITS);
-    if let Some(counter) = line.counter {
-        let hotp = Hotp::with_params(secret, algorithm, digits)?;
-        return Ok(
-            match hotp.verify(&line.code, counter, line.look_ahead.unwrap_or(0)) {
-                Ok(new_counter) => json!({"valid": true, "new_counter": new_counter}),
-                Err(e) => jsonl::failure(&e),
-            },
-        );
-    }
-    let totp = Totp::with_params(
-        secret,
-        algorithm,
-        digits,
-        line.period.unwrap_or(otp::DEFAULT_PERIOD),
-        line.t0.unwrap_or(0),
-    )?;
-    let now = line.now.unwrap_or_else(crate::now);
-    let window = line.window.unwrap_or(otp::DEFAULT_WINDOW);
-    Ok(
-        match totp.verify(&line.code, now, window, line.last_used_step) {
-            Ok(step) => json!({"valid": true, "step": step}),
-            Err(e) => jsonl::failure(&e),
-        },
-    )
+    Ok(tenxyte_core::batch::otp_verify(&line, crate::now()))
 }
 
 /// `tenxyte otp verify --jsonl`.
@@ -107,6 +60,7 @@ pub fn verify_jsonl() -> CliResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn rfc6238_through_a_batch_line() {

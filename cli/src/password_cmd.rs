@@ -1,7 +1,6 @@
 //! `tenxyte password`: hash, verify and check passwords; `--jsonl` batch verification.
 
 use crate::{jsonl, CliResult};
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tenxyte_core::password::{self, policy, Argon2Params, BareBcrypt, VerifyOptions};
 use tenxyte_core::Error;
@@ -41,27 +40,8 @@ pub fn check(pw: &str, email: Option<&str>, username: Option<&str>, tenxyte: boo
     serde_json::to_value(&report).unwrap_or_else(|e| json!({"error": e.to_string()}))
 }
 
-/// One `password verify --jsonl` line.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct VerifyLine {
-    password: String,
-    encoded: String,
-    bare_bcrypt: Option<BareBcrypt>,
-}
-
 fn verify_line(line: Value) -> Result<Value, Error> {
-    let line: VerifyLine = jsonl::parse_line(line)?;
-    let opts = VerifyOptions {
-        bare_bcrypt: line.bare_bcrypt.unwrap_or_default(),
-        ..VerifyOptions::default()
-    };
-    Ok(
-        match password::verify(&line.password, &line.encoded, &opts) {
-            Ok(v) => json!({"valid": v.valid, "needs_rehash": v.needs_rehash}),
-            Err(e) => jsonl::failure(&e),
-        },
-    )
+    Ok(tenxyte_core::batch::password_verify(&line))
 }
 
 /// `tenxyte password verify --jsonl`.

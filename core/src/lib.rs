@@ -11,8 +11,10 @@
 //! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, numeric email/SMS codes.
 //! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
 //! - [`config`]: the settings struct, presets and overrides.
+//! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
+pub mod batch;
 pub mod config;
 pub mod encoding;
 pub mod error;
