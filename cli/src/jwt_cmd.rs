@@ -86,6 +86,7 @@ pub fn verify_jsonl() -> CliResult<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Map;
 
     #[test]
     fn batch_lines_report_codes_and_survive_garbage() {
