@@ -30,6 +30,7 @@ mod preset;
 mod sessions;
 mod suggest;
 mod validate;
+mod wiring;
 
 pub use agents::{AgentSettings, OrganizationSettings};
 pub use http::{
