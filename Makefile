@@ -1,0 +1,63 @@
+# Task runner. `make demo` and `make test` are the README's two commands.
+SHELL := /bin/bash
+CARGO ?= cargo
+VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
+
+.PHONY: demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop bench bench-smoke cli
+
+## The end-to-end demo (a Rust example until the HTTP API exists).
+demo:
+	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-demo
+
+## Every test: style, lints, unit and integration tests, the wasm32 build, the vector
+## diff check, the fuzz seed replay, the cross-library interop suites, a benchmark smoke run.
+test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds interop bench-smoke
+	@echo "all checks passed"
+
+## What a fresh machine lacks: the wasm32 target, and clang (ring's C code for wasm32).
+setup:
+	@rustup target list --installed | grep -q '^wasm32-unknown-unknown$$' || rustup target add wasm32-unknown-unknown
+	@command -v clang >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null; }
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit:
+	$(CARGO) test --workspace --exclude tenxyte-bench
+
+## The core must build for the edge runtimes.
+wasm:
+	$(CARGO) build -p tenxyte-core --target wasm32-unknown-unknown --features js
+
+## Regenerate tests/vectors/ (commit the result when behaviour changed on purpose).
+vectors:
+	$(CARGO) run -q -p tenxyte-conformance --bin gen-vectors -- tests/vectors
+
+vectors-check:
+	$(CARGO) run -q -p tenxyte-conformance --bin gen-vectors -- $(VECTORS_TMP) >/dev/null
+	cp tests/vectors/README.md $(VECTORS_TMP)/README.md
+	diff -ru tests/vectors $(VECTORS_TMP) || { echo "tests/vectors is stale: run 'make vectors' and review the diff"; exit 1; }
+	rm -rf $(VECTORS_TMP)
+
+## Replays fuzz/seeds through the fuzz oracles on stable Rust (no libFuzzer needed).
+fuzz-seeds:
+	$(CARGO) test --manifest-path fuzz/Cargo.toml
+
+cli:
+	$(CARGO) build -q -p tenxyte-cli
+
+## PyJWT, pyotp, argon2-cffi, Django (Python) and jose, otpauth (Node) against our CLI.
+interop: cli
+	TENXYTE_BIN=$(CURDIR)/target/debug/tenxyte bash tests/interop/run.sh
+
+## The benchmark table (release build; a few minutes).
+bench:
+	$(CARGO) run -q -p tenxyte-bench --release
+
+bench-smoke:
+	$(CARGO) run -q -p tenxyte-bench -- --quick > /dev/null
