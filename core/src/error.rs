@@ -26,6 +26,8 @@ pub enum Category {
     Input,
     /// Something that should not fail did (e.g. the system random source).
     Internal,
+    /// An authorization check denied access (permission, role, membership).
+    Authz,
 }
 
 impl Category {
@@ -39,6 +41,7 @@ impl Category {
             Category::Config => "config",
             Category::Input => "input",
             Category::Internal => "internal",
+            Category::Authz => "authz",
         }
     }
 }
@@ -144,6 +147,18 @@ error_codes! {
     InvalidSetting = "invalid_setting", Config;
     /// Two or more settings contradict each other.
     ConflictingSettings = "conflicting_settings", Config;
+
+    // --- rbac ---
+    /// An RBAC policy document is inconsistent (unknown parent, cycle, duplicate code).
+    InvalidPolicy = "invalid_policy", Config;
+    /// The subject lacks the required permission.
+    PermissionRequired = "permission_required", Authz;
+    /// The subject lacks one or more of several required permissions.
+    PermissionsRequired = "permissions_required", Authz;
+    /// The subject lacks the required role (or every one of the accepted roles).
+    RoleRequired = "role_required", Authz;
+    /// The subject lacks one or more of several required roles.
+    RolesRequired = "roles_required", Authz;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

@@ -10,6 +10,7 @@
 //!   breach-check helpers, backup codes.
 //! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, numeric email/SMS codes.
 //! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
+//! - [`rbac`]: permission tree, roles with inheritance, compiled snapshots, guards.
 //! - [`config`]: the settings struct, presets and overrides.
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod jwt;
 pub mod otp;
 pub mod password;
 pub mod random;
+pub mod rbac;
 pub mod secret;
 
 mod ct;
