@@ -1,5 +1,6 @@
 //! RBAC rules, table-driven, plus a differential property test against a naive graph walk.
 #![allow(
+    clippy::type_complexity,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
