@@ -781,3 +781,96 @@ pub fn config() -> Result<Value> {
     }
     Ok(Value::Array(cases))
 }
+
+pub fn rbac() -> Result<Value> {
+    use tenxyte_core::rbac::{PermissionDef, PolicyDocument, RoleDef, Snapshot, Subject};
+    let mut doc = PolicyDocument::tenxyte_default();
+    // A role hierarchy on top of Tenxyte's flat seed: moderator → editor → viewer.
+    doc.permissions.push(PermissionDef {
+        code: "comments.moderate".into(),
+        parent: None,
+        description: String::new(),
+    });
+    for role in &mut doc.roles {
+        if role.code == "editor" {
+            role.inherits = vec!["viewer".into()];
+        }
+    }
+    doc.roles.push(RoleDef {
+        code: "moderator".into(),
+        permissions: vec!["comments.moderate".into()],
+        inherits: vec!["editor".into()],
+        is_default: false,
+        name: "moderator".into(),
+    });
+    let snap = Snapshot::compile(&doc)?;
+    let subjects: Vec<(&str, Subject)> = vec![
+        (
+            "viewer",
+            Subject {
+                roles: vec!["viewer".into()],
+                ..Subject::default()
+            },
+        ),
+        (
+            "moderator",
+            Subject {
+                roles: vec!["moderator".into()],
+                ..Subject::default()
+            },
+        ),
+        (
+            "admin",
+            Subject {
+                roles: vec!["admin".into()],
+                ..Subject::default()
+            },
+        ),
+        (
+            "direct grants",
+            Subject {
+                roles: vec![],
+                permissions: vec!["users".into(), "system.*".into()],
+                is_superuser: false,
+            },
+        ),
+        (
+            "super_admin",
+            Subject {
+                roles: vec!["super_admin".into()],
+                ..Subject::default()
+            },
+        ),
+        (
+            "superuser",
+            Subject {
+                is_superuser: true,
+                ..Subject::default()
+            },
+        ),
+        ("nobody", Subject::default()),
+    ];
+    let queries = [
+        "content.view",
+        "content.edit",
+        "content.publish",
+        "comments.moderate",
+        "users",
+        "users.delete",
+        "users.roles.assign",
+        "system.audit",
+        "gdpr.admin",
+        "not.registered",
+    ];
+    let mut cases = Vec::new();
+    for (name, subject) in &subjects {
+        let mut answers = Map::new();
+        for q in queries {
+            answers.insert(q.to_owned(), snap.check(subject, q).to_json());
+        }
+        cases.push(json!({"name": name, "subject": subject, "expected": answers}));
+    }
+    let policy = serde_json::to_value(&doc)
+        .map_err(|e| Error::new(tenxyte_core::ErrorCode::Internal, e.to_string()))?;
+    Ok(json!({"policy": policy, "subjects": cases}))
+}
