@@ -1,6 +1,9 @@
 //! TOTP verify (SHA-1, 6 digits, 30 s, window 1) at a pinned time: ours, `totp-rs`
 //! (`check` with skew 1, never its clock-reading helpers) and three raw `ring` HMACs.
 //!
+//! Two "crypto only" rows: ring's HMAC-SHA1 (the backend ours uses; its SHA-1 is
+//! portable code) and RustCrypto's (which totp-rs uses; SHA-NI when the CPU has it).
+//!
 //! Only the invalid-code row is like for like: every implementation computes all three
 //! steps. For a valid code totp-rs stops at the first match (t-1 first, so 2 HMACs),
 //! while ours always computes the whole window so that timing hides which step matched.
@@ -33,6 +36,29 @@ fn raw_check(key: &ring::hmac::Key, code: u32, now: u64) -> bool {
     hit
 }
 
+type HmacSha1 = hmac::Hmac<sha1::Sha1>;
+
+/// The same loop on RustCrypto's HMAC-SHA1 (what totp-rs uses), keyed once.
+fn rustcrypto_check(keyed: &HmacSha1, code: u32, now: u64) -> bool {
+    use hmac::Mac as _;
+    let current = now / PERIOD;
+    let mut hit = false;
+    for step in current - 1..=current + 1 {
+        let mut mac = keyed.clone();
+        mac.update(&step.to_be_bytes());
+        let tag = mac.finalize().into_bytes();
+        let offset = usize::from(tag[19] & 0x0f);
+        let word = u32::from_be_bytes([
+            tag[offset],
+            tag[offset + 1],
+            tag[offset + 2],
+            tag[offset + 3],
+        ]);
+        hit |= (word & 0x7fff_ffff) % 1_000_000 == code;
+    }
+    hit
+}
+
 /// The TOTP rows.
 pub fn rows(b: &mut Bench) {
     let now = i64::try_from(TOTP_NOW).expect("fits");
@@ -46,6 +72,7 @@ pub fn rows(b: &mut Bench) {
         .build()
         .expect("totp-rs accepts the secret");
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, TOTP_SECRET);
+    let keyed = <HmacSha1 as hmac::KeyInit>::new_from_slice(TOTP_SECRET).expect("any key length");
 
     // RFC 6238 Appendix B, SHA-1, T = 59 s: 94287082, whose last six digits are the code.
     assert_eq!(ours.code_at(59).expect("code"), "287082");
@@ -75,6 +102,11 @@ pub fn rows(b: &mut Bench) {
         );
         let number: u32 = code.parse().expect("digits");
         assert_eq!(raw_check(&key, number, TOTP_NOW), accepted, "ring {label}");
+        assert_eq!(
+            rustcrypto_check(&keyed, number, TOTP_NOW),
+            accepted,
+            "RustCrypto {label}"
+        );
 
         b.measure(
             Speed::Fast,
@@ -99,6 +131,14 @@ pub fn rows(b: &mut Bench) {
             Kind::CryptoOnly,
             versions::RING,
             || raw_check(&key, black_box(number), black_box(TOTP_NOW)),
+        );
+        b.measure(
+            Speed::Fast,
+            &op,
+            "RustCrypto 3× HMAC-SHA1 (crypto only)",
+            Kind::CryptoOnly,
+            versions::RUSTCRYPTO_HMAC_SHA1,
+            || rustcrypto_check(&keyed, black_box(number), black_box(TOTP_NOW)),
         );
     }
 }

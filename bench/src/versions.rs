@@ -16,6 +16,8 @@ pub const RING: &str = "ring 0.17.14";
 pub const ARGON2: &str = "argon2 0.6.0 (RustCrypto)";
 /// TOTP anchor.
 pub const TOTP_RS: &str = "totp-rs 6.0.0";
+/// RustCrypto HMAC-SHA1, for the second crypto-only TOTP row.
+pub const RUSTCRYPTO_HMAC_SHA1: &str = "hmac 0.13.0 + sha1 0.11.0 (RustCrypto)";
 
 #[cfg(test)]
 mod tests {
@@ -30,6 +32,8 @@ mod tests {
             ("aws-lc-sys", "0.47.0"),
             ("argon2", "0.6.0"),
             ("totp-rs", "6.0.0"),
+            ("hmac", "0.13.0"),
+            ("sha1", "0.11.0"),
         ];
         for (name, version) in pairs {
             let entry = format!("name = \"{name}\"\nversion = \"{version}\"\n");
@@ -41,6 +45,7 @@ mod tests {
             super::RING,
             super::ARGON2,
             super::TOTP_RS,
+            super::RUSTCRYPTO_HMAC_SHA1,
         ] {
             assert!(
                 pairs.iter().any(|(n, v)| s.contains(&format!("{n} {v}"))),
