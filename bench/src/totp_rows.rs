@@ -1,5 +1,5 @@
 //! TOTP verify (SHA-1, 6 digits, 30 s, window 1) at a pinned time: ours, `totp-rs`
-//! (`check` with skew 1, never its clock-reading helpers) and three raw `ring` HMACs.
+//! (`check` with skew 1, never its clock-reading functions) and three bare HMACs.
 //!
 //! Two "crypto only" rows: ring's HMAC-SHA1 (the backend ours uses; its SHA-1 is
 //! portable code) and RustCrypto's (which totp-rs uses; SHA-NI when the CPU has it).
