@@ -78,42 +78,53 @@ pub fn rows(b: &mut Bench) {
     ours_argon2_rows(b);
 }
 
-// ─────────────────────────────────────────────────────────────────────────────────────
-// OURS: fill in when `tenxyte_core::password` lands on this branch.
-//
-// Expected API:
-//   tenxyte_core::password::hash(password: &str, params: &Argon2Params) -> Result<String>
-//   tenxyte_core::password::verify(password: &str, encoded: &str, opts: &VerifyOptions)
-//       -> Result<Verification>
-//
-// Replace the body below with (and delete the `let _ = b;` line):
-//
-//     use tenxyte_core::password::{self, Argon2Params, VerifyOptions};
-//     let label = "tenxyte-core (ours)";
-//     if !(b.wants(HASH_OP, label) || b.wants(VERIFY_OP, label)) {
-//         return;
-//     }
-//     let params = Argon2Params { memory_kib: MEMORY_KIB, iterations: ITERATIONS, parallelism: PARALLELISM };
-//     let opts = VerifyOptions { target: params, ..VerifyOptions::default() };
-//     let encoded = password::hash(PASSWORD, &params).expect("ours hashes");
-//     assert!(encoded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{encoded}");
-//     let ok = password::verify(PASSWORD, &encoded, &opts).expect("ours verifies");
-//     assert!(ok.valid && !ok.needs_rehash);
-//     assert!(!password::verify("wrong password", &encoded, &opts).expect("ours verifies").valid);
-//     // Our hash must verify with the anchor, and the anchor's with ours (same PHC format).
-//     assert!(rustcrypto().verify_password(PASSWORD.as_bytes(), encoded.as_str()).is_ok());
-//
-//     b.measure(Speed::Slow, HASH_OP, label, Kind::Ours, versions::TENXYTE_CORE, || {
-//         password::hash(black_box(PASSWORD), &params)
-//     });
-//     b.measure(Speed::Slow, VERIFY_OP, label, Kind::Ours, versions::TENXYTE_CORE, || {
-//         password::verify(black_box(PASSWORD), black_box(&encoded), &opts)
-//     });
-//
-// The table puts ours above the anchor whatever order the rows are measured in.
-// ─────────────────────────────────────────────────────────────────────────────────────
-/// Our argon2id rows. Empty until `tenxyte_core::password` is merged (see the comment
-/// above for the body to drop in).
+/// Our argon2id rows: `tenxyte_core::password::hash` / `verify` at the same parameters.
 fn ours_argon2_rows(b: &mut Bench) {
-    let _ = b;
+    use tenxyte_core::password::{self, Argon2Params, VerifyOptions};
+    let label = "tenxyte-core (ours)";
+    if !(b.wants(HASH_OP, label) || b.wants(VERIFY_OP, label)) {
+        return;
+    }
+    let params = Argon2Params {
+        memory_kib: MEMORY_KIB,
+        iterations: ITERATIONS,
+        parallelism: PARALLELISM,
+    };
+    let opts = VerifyOptions {
+        target: params,
+        ..VerifyOptions::default()
+    };
+    let encoded = password::hash(PASSWORD, &params).expect("ours hashes");
+    assert!(
+        encoded.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{encoded}"
+    );
+    let ok = password::verify(PASSWORD, &encoded, &opts).expect("ours verifies");
+    assert!(ok.valid && !ok.needs_rehash);
+    assert!(
+        !password::verify("wrong password", &encoded, &opts)
+            .expect("ours verifies")
+            .valid
+    );
+    // Our hash must verify with the anchor (same PHC format).
+    assert!(rustcrypto()
+        .verify_password(PASSWORD.as_bytes(), encoded.as_str())
+        .is_ok());
+
+    b.measure(
+        Speed::Slow,
+        HASH_OP,
+        label,
+        Kind::Ours,
+        versions::TENXYTE_CORE,
+        || password::hash(black_box(PASSWORD), &params),
+    );
+    b.measure(
+        Speed::Slow,
+        VERIFY_OP,
+        label,
+        Kind::Ours,
+        versions::TENXYTE_CORE,
+        || password::verify(black_box(PASSWORD), black_box(&encoded), &opts),
+    );
 }
