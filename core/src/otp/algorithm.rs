@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use ring::hmac;
+use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{err, Error, ErrorCode};
@@ -34,17 +34,59 @@ impl Algorithm {
         }
     }
 
-    /// HMAC of `message` under `key` with this hash.
-    pub(crate) fn hmac(self, key: &[u8], message: &[u8]) -> hmac::Tag {
-        let alg = match self {
+    /// The HMAC keyed once with `key`, ready for many counters.
+    pub(crate) fn keyed(self, key: &[u8]) -> KeyedMac {
+        // HMAC accepts keys of any length, so these constructors cannot fail; an empty
+        // fallback keeps the code panic-free regardless.
+        match self {
             // SHA-1 is what RFC 4226 and every authenticator use; HMAC-SHA-1 is not
             // affected by SHA-1's collision weakness.
-            Algorithm::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
-            Algorithm::Sha256 => hmac::HMAC_SHA256,
-            Algorithm::Sha512 => hmac::HMAC_SHA512,
-        };
-        hmac::sign(&hmac::Key::new(alg, key), message)
+            Algorithm::Sha1 => KeyedMac::Sha1(
+                <Hmac<sha1::Sha1> as KeyInit>::new_from_slice(key)
+                    .unwrap_or_else(|_| <Hmac<sha1::Sha1> as KeyInit>::new(&Default::default())),
+            ),
+            Algorithm::Sha256 => KeyedMac::Sha256(
+                <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(key)
+                    .unwrap_or_else(|_| <Hmac<sha2::Sha256> as KeyInit>::new(&Default::default())),
+            ),
+            Algorithm::Sha512 => KeyedMac::Sha512(
+                <Hmac<sha2::Sha512> as KeyInit>::new_from_slice(key)
+                    .unwrap_or_else(|_| <Hmac<sha2::Sha512> as KeyInit>::new(&Default::default())),
+            ),
+        }
     }
+}
+
+/// An HMAC state keyed with the shared secret; cloned for each counter so the key
+/// schedule (two compression-function calls) runs once per verification, not per step.
+#[derive(Clone)]
+pub(crate) enum KeyedMac {
+    Sha1(Hmac<sha1::Sha1>),
+    Sha256(Hmac<sha2::Sha256>),
+    Sha512(Hmac<sha2::Sha512>),
+}
+
+impl KeyedMac {
+    /// RFC 4226 §5.3 dynamic truncation of HMAC(counter): a 31-bit integer.
+    pub(crate) fn truncated(&self, counter: u64) -> u32 {
+        let msg = counter.to_be_bytes();
+        match self {
+            KeyedMac::Sha1(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+            KeyedMac::Sha256(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+            KeyedMac::Sha512(m) => truncate(&m.clone().chain_update(msg).finalize().into_bytes()),
+        }
+    }
+}
+
+/// The low nibble of the last byte picks where 4 bytes start (§5.4). Every hash here is at
+/// least 20 bytes long, so offset + 3 <= 18 always lies inside it.
+fn truncate(mac: &[u8]) -> u32 {
+    let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
+    let mut word = [0u8; 4];
+    if let Some(window) = mac.get(offset..offset + 4) {
+        word.copy_from_slice(window);
+    }
+    u32::from_be_bytes(word) & 0x7fff_ffff
 }
 
 impl fmt::Display for Algorithm {

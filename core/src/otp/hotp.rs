@@ -33,23 +33,20 @@ pub fn hotp_code(
     digits: u32,
 ) -> Result<String> {
     check_digits(digits)?;
-    let tag = algorithm.hmac(secret.as_bytes(), &counter.to_be_bytes());
-    let mac = tag.as_ref();
-    // The low nibble of the last byte picks where the 4 bytes start (§5.4). Every hash here
-    // is at least 20 bytes long, so offset + 3 <= 18 always lies inside it.
-    let offset = usize::from(mac.last().copied().unwrap_or(0) & 0x0f);
-    let window = mac
-        .get(offset..offset + 4)
-        .ok_or_else(|| err(ErrorCode::Internal, "HMAC output shorter than 20 bytes"))?;
-    let mut word = [0u8; 4];
-    word.copy_from_slice(window);
-    let binary = u32::from_be_bytes(word) & 0x7fff_ffff;
-    let modulus = 10u32.pow(digits);
+    let value = algorithm.keyed(secret.as_bytes()).truncated(counter) % 10u32.pow(digits);
     Ok(format!(
-        "{:0width$}",
-        binary % modulus,
+        "{value:0width$}",
         width = usize::try_from(digits).unwrap_or(6)
     ))
+}
+
+/// The code as the integer it denotes (format already checked: exactly `digits` ASCII
+/// digits, so it fits in a u32 and leading zeros are preserved by the length check).
+pub(crate) fn code_value(code: &str) -> u32 {
+    code.bytes().fold(0u32, |acc, b| {
+        acc.wrapping_mul(10)
+            .wrapping_add(u32::from(b.wrapping_sub(b'0')))
+    })
 }
 
 /// A HOTP generator/verifier: secret, hash and digit count. The counter is state the host
@@ -124,10 +121,12 @@ impl Hotp {
             .ok_or_else(|| err(ErrorCode::InvalidInput, "HOTP counter overflow"))?;
         let mut found = subtle::Choice::from(0);
         let mut matched = 0u64;
+        let mac = self.algorithm.keyed(self.secret.as_bytes());
+        let modulus = 10u32.pow(self.digits);
+        let wanted = code_value(code);
         // Walk downwards so the last assignment is the lowest matching counter.
         for candidate in (counter..last).rev() {
-            let expected = self.code(candidate)?;
-            let hit = expected.as_bytes().ct_eq(code.as_bytes());
+            let hit = (mac.truncated(candidate) % modulus).ct_eq(&wanted);
             matched = u64::conditional_select(&matched, &candidate, hit);
             found |= hit;
         }

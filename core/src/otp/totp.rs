@@ -145,9 +145,11 @@ impl Totp {
         let mut any_match = subtle::Choice::from(0);
         let mut fresh_match = subtle::Choice::from(0);
         let mut newest_fresh = 0u64;
+        let mac = self.algorithm.keyed(self.secret.as_bytes());
+        let modulus = 10u32.pow(self.digits);
+        let wanted = super::hotp::code_value(code);
         for step in first..=last {
-            let expected = self.code_at_step(step)?;
-            let hit = expected.as_bytes().ct_eq(code.as_bytes());
+            let hit = (mac.truncated(step) % modulus).ct_eq(&wanted);
             // A step is fresh when no step at or after it has been accepted before.
             let fresh = match last_used_step {
                 Some(used) => step.ct_gt(&used),
