@@ -14,6 +14,7 @@
 )]
 
 mod argon2_rows;
+mod rbac_rows;
 mod fixtures;
 mod harness;
 mod jwt_rows;
@@ -112,6 +113,7 @@ fn main() {
     eprintln!("tenxyte-bench: measuring (progress on stderr, table on stdout)");
     jwt_rows::rows(&mut bench, iat);
     totp_rows::rows(&mut bench);
+    rbac_rows::rows(&mut bench);
     argon2_rows::rows(&mut bench);
     let elapsed = started.elapsed();
 
