@@ -1,4 +1,4 @@
-"""Shared helpers for the interop suites: find the `tenxyte` binary and drive it.
+"""Shared fixtures for the interop suites: find the `tenxyte` binary and drive it.
 
 The binary comes from the TENXYTE_BIN environment variable (see README.md); without it
 the session stops before any test runs, so a misconfigured CI job cannot pass by

@@ -332,7 +332,7 @@ def test_our_default_hashes_need_no_rehash_anywhere(tenxyte, django_form):
 
 def test_password_from_stdin_keeps_inner_whitespace(tenxyte):
     """Only one trailing newline is stripped from standard input."""
-    for pw, other in [("  lead and trail  ", "lead and trail"), ("tab\there", "tab here"),
+    for pw, other in [("  leading and trailing  ", "leading and trailing"), ("tab\there", "tab here"),
                       ("line\nbreak", "line"), ("ends in newline\n", "ends in newline")]:
         enc = tenxyte.out("password", "hash", "--memory-kib", 64, "--iterations", 1,
                           stdin=pw + "\n")
