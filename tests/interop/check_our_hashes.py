@@ -19,11 +19,14 @@ import argon2
 import django
 from django.conf import settings
 
-settings.configure(
-    PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"],
-    INSTALLED_APPS=[],
-)
-django.setup()
+# Importable from the pytest suite, which configures Django itself (with more hashers,
+# Argon2PasswordHasher among them) before importing this module.
+if not settings.configured:
+    settings.configure(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher"],
+        INSTALLED_APPS=[],
+    )
+    django.setup()
 
 from django.contrib.auth.hashers import (  # noqa: E402
     check_password,

@@ -85,6 +85,13 @@ fn rejected(what: &str, e: ring::error::KeyRejected) -> crate::Error {
 }
 
 /// RFC 7518 §3.3: RSA keys of 2048 bits or more.
+/// The fixed DER prefix of a v1 PKCS#8 Ed25519 private key (RFC 8410 §7): SEQUENCE,
+/// version 0, AlgorithmIdentifier id-Ed25519, then the OCTET STRING holding the
+/// CurvePrivateKey OCTET STRING of the 32-byte seed that follows.
+const ED25519_PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// Upper bound so a hostile JWK cannot make every verification slow.
 const MAX_RSA_MODULUS_BYTES: usize = 1024;
@@ -388,8 +395,13 @@ impl Key {
                 (Key::from_pkcs8_der(doc.as_ref())?, doc.as_ref().to_vec())
             }
             Family::Ed25519 => {
-                let doc = signature::Ed25519KeyPair::generate_pkcs8(&rng).map_err(unavailable)?;
-                (Key::from_pkcs8_der(doc.as_ref())?, doc.as_ref().to_vec())
+                // ring's `generate_pkcs8` writes the RFC 5958 v2 form (version 1 plus the
+                // public key), which pyca/cryptography 45+ and python-ecdsa refuse to load.
+                // Write the v1 form of RFC 8410 §7 instead, as OpenSSL does: every PKCS#8
+                // reader takes it, and the public key is derived from the seed anyway.
+                let seed = crate::random::bytes::<32>()?;
+                let der = [ED25519_PKCS8_V1_PREFIX.as_slice(), seed.as_slice()].concat();
+                (Key::from_pkcs8_der(&der)?, der)
             }
             Family::Rsa => {
                 return Err(invalid_key(
@@ -746,6 +758,28 @@ mod tests {
                 assert!(key.to_public_jwk().is_none());
             }
         }
+    }
+
+    #[test]
+    fn generated_ed25519_pkcs8_is_the_v1_form() {
+        // Regression: the v2 form (with the public key) did not load in pyca/cryptography.
+        // The prefix is taken from RFC 8410 §10.3's example private key, not from our code.
+        let rfc_example = crate::encoding::b64_decode(
+            "MC4CAQAwBQYDK2VwBCIEINTuctv5E1hK1bbY8fdp+K06/nwoy/HU++CXqI9EdVhC",
+        )
+        .unwrap();
+        let (key, der) = Key::generate(Algorithm::EdDSA).unwrap();
+        assert_eq!(der.len(), rfc_example.len());
+        assert_eq!(der[..16], rfc_example[..16]);
+        // The stored DER is the same key: it reloads and verifies the generated key's signature.
+        let sig = key.sign_bytes(Algorithm::EdDSA, b"msg").unwrap();
+        let reloaded = Key::from_pem(&pem::encode("PRIVATE KEY", &der)).unwrap();
+        reloaded
+            .verify_bytes(Algorithm::EdDSA, b"msg", &sig)
+            .unwrap();
+        assert_eq!(reloaded.to_public_jwk(), key.to_public_jwk());
+        // And the RFC example itself loads.
+        assert!(Key::from_pkcs8_der(&rfc_example).unwrap().can_sign());
     }
 
     #[test]
