@@ -14,11 +14,11 @@
 )]
 
 mod argon2_rows;
-mod rbac_rows;
 mod fixtures;
 mod harness;
 mod jwt_rows;
 mod machine;
+mod rbac_rows;
 mod table;
 mod totp_rows;
 mod versions;

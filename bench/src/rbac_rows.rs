@@ -66,7 +66,11 @@ impl Naive {
                 .iter()
                 .map(|r| (r.code.clone(), r.permissions.iter().cloned().collect()))
                 .collect(),
-            role_parents: doc.roles.iter().map(|r| (r.code.clone(), r.inherits.clone())).collect(),
+            role_parents: doc
+                .roles
+                .iter()
+                .map(|r| (r.code.clone(), r.inherits.clone()))
+                .collect(),
             perm_parent: doc
                 .permissions
                 .iter()
@@ -78,8 +82,9 @@ impl Naive {
     fn grants(set: &HashSet<String>, code: &str) -> bool {
         set.contains(code)
             || set.iter().any(|e| {
-                e.strip_suffix(".*")
-                    .is_some_and(|p| code == p || code.strip_prefix(p).is_some_and(|r| r.starts_with('.')))
+                e.strip_suffix(".*").is_some_and(|p| {
+                    code == p || code.strip_prefix(p).is_some_and(|r| r.starts_with('.'))
+                })
             })
     }
 
@@ -118,19 +123,49 @@ pub fn rows(b: &mut Bench) {
         is_superuser: false,
     };
     let cases = [
-        ("RBAC check: direct role grant", subject(&["viewer"]), "doc.read", true),
-        ("RBAC check: 3-level inherited", subject(&["admin"]), "doc.read", true),
-        ("RBAC check: denied", subject(&["admin"]), "billing.refund", false),
-        ("RBAC check: wildcard", subject(&["auditor"]), "doc.write.publish", true),
+        (
+            "RBAC check: direct role grant",
+            subject(&["viewer"]),
+            "doc.read",
+            true,
+        ),
+        (
+            "RBAC check: 3-level inherited",
+            subject(&["admin"]),
+            "doc.read",
+            true,
+        ),
+        (
+            "RBAC check: denied",
+            subject(&["admin"]),
+            "billing.refund",
+            false,
+        ),
+        (
+            "RBAC check: wildcard",
+            subject(&["auditor"]),
+            "doc.write.publish",
+            true,
+        ),
     ];
     for (op, s, permission, expected) in &cases {
         assert_eq!(snap.has_permission(s, permission), *expected, "ours: {op}");
         assert_eq!(naive.check(&s.roles, permission), *expected, "naive: {op}");
-        b.measure(Speed::Fast, op, "tenxyte-core Snapshot (ours)", Kind::Ours, versions::TENXYTE_CORE, || {
-            snap.check(black_box(s), black_box(permission)).allowed
-        });
-        b.measure(Speed::Fast, op, "naive HashMap/HashSet graph walk", Kind::Anchor, "rustc std (SipHash)", || {
-            naive.check(black_box(&s.roles), black_box(permission))
-        });
+        b.measure(
+            Speed::Fast,
+            op,
+            "tenxyte-core Snapshot (ours)",
+            Kind::Ours,
+            versions::TENXYTE_CORE,
+            || snap.check(black_box(s), black_box(permission)).allowed,
+        );
+        b.measure(
+            Speed::Fast,
+            op,
+            "naive HashMap/HashSet graph walk",
+            Kind::Anchor,
+            "rustc std (SipHash)",
+            || naive.check(black_box(&s.roles), black_box(permission)),
+        );
     }
 }

@@ -95,9 +95,10 @@ error_codes! {
     Expired = "expired", Token;
     /// `nbf` (or `iat`) lies in the future (leeway included).
     NotYetValid = "not_yet_valid", Token;
-    /// `iss` is absent or differs from the configured issuer.
+    /// `iss` differs from the configured issuer (absent: `missing_claim`).
     InvalidIssuer = "invalid_issuer", Token;
-    /// `aud` is absent or does not contain the configured audience.
+    /// `aud` does not contain the configured audience, or no audience was configured for a
+    /// token that names one (absent: `missing_claim`).
     InvalidAudience = "invalid_audience", Token;
     /// A required claim is absent.
     MissingClaim = "missing_claim", Token;
