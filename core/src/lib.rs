@@ -11,6 +11,7 @@
 //! - [`otp`]: HOTP/TOTP, `otpauth://` URIs and QR codes, numeric email/SMS codes.
 //! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
 //! - [`config`]: the settings struct, presets and overrides.
+//! - [`org`]: organizations as pure decisions: tree, org roles, inherited permissions, members, invitations.
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
@@ -20,6 +21,7 @@ pub mod encoding;
 pub mod error;
 pub mod json;
 pub mod jwt;
+pub mod org;
 pub mod otp;
 pub mod password;
 pub mod random;
