@@ -264,6 +264,17 @@ enum Q {
     Admin,
 }
 
+/// (user, org, query, inheritance, allowed, reason, via_org)
+type DecisionRow = (
+    &'static str,
+    &'static str,
+    Q,
+    bool,
+    bool,
+    &'static str,
+    Option<&'static str>,
+);
+
 #[test]
 fn decision_table() {
     let t = tree();
@@ -271,7 +282,7 @@ fn decision_table() {
     let ms = memberships();
     use Q::*;
     // (user, org, query, inheritance, allowed, reason, via_org)
-    let table: Vec<(&str, &str, Q, bool, bool, &str, Option<&str>)> = vec![
+    let table: Vec<DecisionRow> = vec![
         // Direct grants.
         (
             "alice",
@@ -1253,6 +1264,17 @@ fn issued_invitation() -> (String, org::Invitation) {
     (raw, inv)
 }
 
+/// (name, invitation, token, email, existing membership, now, expected error)
+type AcceptRow<'a> = (
+    &'a str,
+    &'a org::Invitation,
+    &'a str,
+    &'a str,
+    Option<&'a Membership>,
+    i64,
+    Option<ErrorCode>,
+);
+
 #[test]
 fn accept_table() {
     let (raw, inv) = issued_invitation();
@@ -1272,15 +1294,7 @@ fn accept_table() {
     let active = m("newbie", "eu", "member", MembershipStatus::Active);
     let suspended = m("newbie", "eu", "member", MembershipStatus::Suspended);
     let foreign = m("someone", "eu", "member", MembershipStatus::Pending);
-    let cases: Vec<(
-        &str,
-        &org::Invitation,
-        &str,
-        &str,
-        Option<&Membership>,
-        i64,
-        Option<ErrorCode>,
-    )> = vec![
+    let cases: Vec<AcceptRow<'_>> = vec![
         (
             "valid",
             &inv,
