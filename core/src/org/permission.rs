@@ -159,7 +159,7 @@ fn system(code: &str, name: &str, perms: &[&str], is_default: bool) -> OrgRole {
 }
 
 /// The four roles Tenxyte seeds (`initialize_system_roles`), with the same codes and
-/// permissions: `owner` [`org.*`], `admin` (member management and settings), `member`
+/// permissions: `owner` (`org.*`), `admin` (member management and settings), `member`
 /// (the default: `org.read`, `org.members.read`) and `viewer` (`org.read`).
 pub fn system_roles() -> Vec<OrgRole> {
     vec![
