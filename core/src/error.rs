@@ -26,7 +26,8 @@ pub enum Category {
     Input,
     /// Something that should not fail did (e.g. the system random source).
     Internal,
-    /// An authorization check denied access (permission, role, membership).
+    /// An authorization check denied access or a rule refused an operation (permissions,
+    /// roles, organizations, memberships, invitations).
     Authz,
 }
 
@@ -160,6 +161,41 @@ error_codes! {
     RoleRequired = "role_required", Authz;
     /// The subject lacks one or more of several required roles.
     RolesRequired = "roles_required", Authz;
+    // --- organizations ---
+    /// Organizations are disabled in the settings (`organizations.enabled`).
+    OrgDisabled = "org_disabled", Authz;
+    /// No organization has this id (or a record names a parent that does not exist).
+    OrgNotFound = "org_not_found", Authz;
+    /// The organization, or one of its ancestors, is inactive.
+    OrgInactive = "org_inactive", Authz;
+    /// The operation would put an organization deeper than `organizations.max_depth` allows.
+    OrgDepthExceeded = "org_depth_exceeded", Authz;
+    /// The parent links form a cycle, or a move would create one.
+    OrgCycle = "org_cycle", Authz;
+    /// The organization is at its member limit (active and pending members, open invitations).
+    OrgMemberLimit = "org_member_limit", Authz;
+    /// The actor lacks the organization permission or role the operation needs.
+    OrgPermissionDenied = "org_permission_denied", Authz;
+    /// No organization role has this code.
+    OrgRoleNotFound = "org_role_not_found", Authz;
+    /// The operation would leave the organization without an active owner.
+    OrgLastOwner = "org_last_owner", Authz;
+    /// The user already has a membership in the organization.
+    AlreadyMember = "already_member", Authz;
+    /// A pending invitation for this email already exists in the organization.
+    AlreadyInvited = "already_invited", Authz;
+    /// The user has no membership in the organization.
+    NotAMember = "not_a_member", Authz;
+    /// The invitation token does not match, or the invitation was declined or revoked.
+    InvitationInvalid = "invitation_invalid", Authz;
+    /// The invitation's lifetime is over.
+    InvitationExpired = "invitation_expired", Authz;
+    /// The invitation was already accepted.
+    InvitationUsed = "invitation_used", Authz;
+    /// The accepting user's email is not the invited one.
+    InvitationEmailMismatch = "invitation_email_mismatch", Authz;
+    /// An organization role definition is malformed (code, name or a permission entry).
+    InvalidRole = "invalid_role", Authz;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

@@ -12,6 +12,7 @@
 //! - [`secret`]: opaque random tokens with a kind prefix, hashed at rest.
 //! - [`rbac`]: permission tree, roles with inheritance, compiled snapshots, guards.
 //! - [`config`]: the settings struct, presets and overrides.
+//! - [`org`]: organizations as pure decisions: tree, org roles, inherited permissions, members, invitations.
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
@@ -21,6 +22,7 @@ pub mod encoding;
 pub mod error;
 pub mod json;
 pub mod jwt;
+pub mod org;
 pub mod otp;
 pub mod password;
 pub mod random;

@@ -8,6 +8,7 @@ use tenxyte_core::batch;
 use tenxyte_core::config::Settings;
 use tenxyte_core::encoding::b64url_encode;
 use tenxyte_core::jwt::{self, Algorithm, Key, KeySet, SignOptions};
+use tenxyte_core::org::{self, MembershipStatus};
 use tenxyte_core::otp::numeric;
 use tenxyte_core::password::{self, backup_codes, policy, Argon2Params};
 use tenxyte_core::secret::{self, SecretKind};
@@ -873,4 +874,258 @@ pub fn rbac() -> Result<Value> {
     let policy = serde_json::to_value(&doc)
         .map_err(|e| Error::new(tenxyte_core::ErrorCode::Internal, e.to_string()))?;
     Ok(json!({"policy": policy, "subjects": cases}))
+}
+
+/// A fixed organization for the `org.json` cases.
+fn org_record(id: &str, parent: Option<&str>, active: bool) -> org::Organization {
+    org::Organization {
+        id: id.into(),
+        slug: id.into(),
+        name: id.to_uppercase(),
+        parent_id: parent.map(Into::into),
+        is_active: active,
+        max_members: 0,
+        created_by: "alice".into(),
+        created_at: NOW - 86_400,
+        metadata: Map::new(),
+    }
+}
+
+fn membership(user: &str, org_id: &str, role: &str, status: MembershipStatus) -> org::Membership {
+    org::Membership {
+        org_id: org_id.into(),
+        user_id: user.into(),
+        role: role.into(),
+        status,
+        invited_by: None,
+        joined_at: NOW - 3_600,
+    }
+}
+
+fn to_value<T: serde::Serialize>(v: &T) -> Result<Value> {
+    serde_json::to_value(v)
+        .map_err(|e| Error::new(tenxyte_core::ErrorCode::Internal, e.to_string()))
+}
+
+fn outcome<T>(r: Result<T>, ok: impl FnOnce(T) -> Result<Value>) -> Result<Value> {
+    match r {
+        Ok(v) => ok(v),
+        Err(e) => Ok(json!({"ok": false, "code": e.code().as_str()})),
+    }
+}
+
+/// (name, invitation, token, user email, existing membership, now)
+type AcceptCase<'a> = (
+    &'a str,
+    &'a org::Invitation,
+    &'a str,
+    &'a str,
+    Option<&'a org::Membership>,
+    i64,
+);
+
+pub fn org() -> Result<Value> {
+    use MembershipStatus::{Active, Pending, Suspended};
+    // acme ─┬─ eu ── fr ── paris ── ops ;  acme ── us ;  dormant (inactive) ── dormant-child
+    let orgs = vec![
+        org_record("acme", None, true),
+        org_record("eu", Some("acme"), true),
+        org_record("fr", Some("eu"), true),
+        org_record("paris", Some("fr"), true),
+        org_record("ops", Some("paris"), true),
+        org_record("us", Some("acme"), true),
+        org_record("dormant", None, false),
+        org_record("dormant-child", Some("dormant"), true),
+    ];
+    let mut role_list = org::system_roles();
+    role_list.push(org::OrgRole::new(
+        "billing",
+        "Billing",
+        &["org.billing.*", "org.read"],
+    )?);
+    let roles = org::OrgRoles::new(role_list.clone())?;
+    let memberships = vec![
+        membership("alice", "acme", "owner", Active),
+        membership("bob", "eu", "admin", Active),
+        membership("carol", "fr", "member", Active),
+        membership("dave", "acme", "member", Pending),
+        membership("erin", "eu", "admin", Suspended),
+        membership("frank", "dormant", "owner", Active),
+        membership("gina", "us", "member", Active),
+        membership("zoe", "eu", "billing", Active),
+    ];
+    let tree = org::OrgTree::new(orgs.clone(), 5)?;
+    // (user, org, what, value): what is "permission", "role" or "check".
+    let queries: &[(&str, &str, &str, &str)] = &[
+        ("alice", "acme", "permission", "org.settings.write"),
+        ("alice", "ops", "permission", "org.members.remove"),
+        ("alice", "acme", "permission", "org"),
+        ("alice", "acme", "permission", "orga.x"),
+        ("alice", "acme", "permission", "org.*"),
+        ("alice", "ops", "check", "owner"),
+        ("alice", "ops", "check", "admin"),
+        ("bob", "paris", "permission", "org.members.invite"),
+        ("bob", "acme", "permission", "org.read"),
+        ("bob", "fr", "role", "admin"),
+        ("bob", "eu", "check", "owner"),
+        ("carol", "eu", "permission", "org.read"),
+        ("carol", "ops", "check", "member"),
+        ("carol", "fr", "permission", "org.members.invite"),
+        ("dave", "acme", "permission", "org.read"),
+        ("erin", "fr", "permission", "org.members.invite"),
+        ("frank", "dormant-child", "permission", "org.read"),
+        ("gina", "acme", "check", "member"),
+        ("zoe", "fr", "permission", "org.billing"),
+        ("zoe", "fr", "permission", "org.billing.refund"),
+        ("zoe", "fr", "permission", "org.billingx"),
+        ("alice", "ghost", "permission", "org.read"),
+        ("alice", "acme", "role", "ghost"),
+    ];
+    let mut cases = Vec::new();
+    for inheritance in [true, false] {
+        let authz = org::OrgAuthz::new(&tree, &roles, &memberships).with_inheritance(inheritance);
+        let mut qs = Vec::new();
+        for (user, o, what, value) in queries {
+            let d = match (*what, *value) {
+                ("permission", code) => authz.has_org_permission(user, o, code),
+                ("role", role) => authz.has_org_role(user, o, role),
+                (_, "member") => authz.is_member(user, o),
+                (_, "owner") => authz.is_owner(user, o),
+                _ => authz.is_admin(user, o),
+            };
+            qs.push(json!({"user": user, "org": o, *what: value, "expected": to_value(&d)?}));
+        }
+        cases.push(json!({
+            "name": format!("decisions, inheritance {}", if inheritance { "on" } else { "off" }),
+            "kind": "decisions",
+            "max_depth": 5,
+            "role_inheritance": inheritance,
+            "organizations": to_value(&orgs)?,
+            "roles": to_value(&role_list)?,
+            "memberships": to_value(&memberships)?,
+            "queries": qs,
+        }));
+    }
+
+    for (name, mover, parent) in [
+        ("move under own descendant", "eu", Some("paris")),
+        ("move under itself", "eu", Some("eu")),
+        ("move past max depth", "eu", Some("us")),
+        ("move to the last allowed depth", "fr", Some("us")),
+        ("move to root", "paris", None),
+    ] {
+        let expected = outcome(tree.move_org(mover, parent), |o| {
+            Ok(json!({"ok": true, "organization": to_value(&o)?}))
+        })?;
+        cases.push(json!({
+            "name": name, "kind": "move", "max_depth": 5, "organizations": to_value(&orgs)?,
+            "org": mover, "new_parent": parent, "expected": expected,
+        }));
+    }
+
+    // Invitation accept cases: one invitation issued by bob at eu with a fixed token.
+    let authz = org::OrgAuthz::new(&tree, &roles, &memberships);
+    let ops = org::OrgMembers::new(&authz, "eu", &memberships, &[])?;
+    let token = secret::generate_with_random(SecretKind::Invitation, &[0x2a; 32]);
+    let request = org::InviteRequest {
+        id: "inv-1".into(),
+        email: "New.User@Example.com".into(),
+        role: Some("viewer".into()),
+        lifetime_secs: 7 * 86_400,
+    };
+    let inv = ops.invite_with_token("bob", &request, token.raw(), NOW)?;
+    let mut used = inv.clone();
+    used.status = org::InvitationStatus::Accepted;
+    used.accepted_at = Some(NOW);
+    let other = secret::generate_with_random(SecretKind::Invitation, &[0x2b; 32]);
+    let pending = membership("newbie", "eu", "member", Pending);
+    let active = membership("newbie", "eu", "member", Active);
+    let exp = inv.expires_at;
+    let accepts: Vec<AcceptCase<'_>> = vec![
+        (
+            "accept",
+            &inv,
+            token.raw(),
+            "New.User@Example.com",
+            None,
+            NOW + 60,
+        ),
+        (
+            "email compared ASCII case-insensitively",
+            &inv,
+            token.raw(),
+            " new.user@EXAMPLE.com",
+            None,
+            NOW + 60,
+        ),
+        (
+            "last second",
+            &inv,
+            token.raw(),
+            "new.user@example.com",
+            None,
+            exp - 1,
+        ),
+        (
+            "now == expires_at is expired",
+            &inv,
+            token.raw(),
+            "new.user@example.com",
+            None,
+            exp,
+        ),
+        (
+            "wrong token",
+            &inv,
+            other.raw(),
+            "new.user@example.com",
+            None,
+            NOW + 60,
+        ),
+        (
+            "wrong email",
+            &inv,
+            token.raw(),
+            "someone@example.com",
+            None,
+            NOW + 60,
+        ),
+        (
+            "reuse",
+            &used,
+            token.raw(),
+            "new.user@example.com",
+            None,
+            NOW + 120,
+        ),
+        (
+            "activates a pending membership",
+            &inv,
+            token.raw(),
+            "new.user@example.com",
+            Some(&pending),
+            NOW + 60,
+        ),
+        (
+            "already active",
+            &inv,
+            token.raw(),
+            "new.user@example.com",
+            Some(&active),
+            NOW + 60,
+        ),
+    ];
+    for (name, i, t, email, existing, now) in accepts {
+        let expected = outcome(org::accept(i, t, "newbie", email, existing, now), |a| {
+            Ok(
+                json!({"ok": true, "membership": to_value(&a.membership)?, "invitation": to_value(&a.invitation)?}),
+            )
+        })?;
+        cases.push(json!({
+            "name": name, "kind": "accept", "invitation": to_value(i)?, "token": t,
+            "user_id": "newbie", "user_email": email, "existing": existing.map(to_value).transpose()?,
+            "now": now, "expected": expected,
+        }));
+    }
+    Ok(Value::Array(cases))
 }

@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         ("backup_codes.json", cases::backup_codes()),
         ("config.json", cases::config()),
         ("rbac.json", cases::rbac()),
+        ("org.json", cases::org()),
     ];
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("gen-vectors: cannot create {}: {e}", out.display());
