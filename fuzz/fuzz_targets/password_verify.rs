@@ -1,0 +1,5 @@
+//! Fuzz target `password_verify`: see `tenxyte_fuzz::password_verify` for the oracles.
+//! Built only with `--features password` (needs `tenxyte_core::password::verify`).
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| tenxyte_fuzz::password_verify::check(data));
