@@ -49,11 +49,13 @@ struct StrictVisitor {
 }
 
 impl StrictVisitor {
-    fn nested<E: de::Error>(&self) -> Result<StrictSeed, E> {
-        match self.depth_left.checked_sub(1) {
-            Some(depth_left) => Ok(StrictSeed { depth_left }),
-            None => Err(E::custom("JSON nesting exceeds the depth limit")),
-        }
+    /// The depth left for the members of a container opened at this level. Checked when
+    /// the container opens, not per member, so an empty `[]` or `{}` beyond the cap is
+    /// refused like a full one: the cap counts containers, whatever they hold.
+    fn members_depth<E: de::Error>(&self) -> Result<usize, E> {
+        self.depth_left
+            .checked_sub(1)
+            .ok_or_else(|| E::custom("JSON nesting exceeds the depth limit"))
     }
 }
 
@@ -90,19 +92,21 @@ impl<'de> Visitor<'de> for StrictVisitor {
         Ok(Value::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let depth_left = self.members_depth()?;
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element_seed(self.nested()?)? {
+        while let Some(v) = seq.next_element_seed(StrictSeed { depth_left })? {
             out.push(v);
         }
         Ok(Value::Array(out))
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let depth_left = self.members_depth()?;
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format!("duplicate member name {key:?}")));
             }
-            let value = map.next_value_seed(self.nested()?)?;
+            let value = map.next_value_seed(StrictSeed { depth_left })?;
             out.insert(key, value);
         }
         Ok(Value::Object(out))
@@ -127,8 +131,38 @@ mod tests {
         let deep = "[".repeat(10) + &"]".repeat(10);
         assert!(parse_strict(deep.as_bytes(), 10).is_ok());
         assert!(parse_strict(deep.as_bytes(), 9).is_err());
+        // Empty containers count: an empty object one level past the cap is refused
+        // like an empty array (found by the strict_json fuzz target's depth oracle).
+        assert!(parse_strict(br#"{"a":{}}"#, 1).is_err());
+        assert!(parse_strict(br#"[{}]"#, 1).is_err());
+        assert!(parse_strict(br#"{"a":[]}"#, 1).is_err());
+        assert!(parse_strict(br#"{"a":{}}"#, 2).is_ok());
+        assert!(parse_strict(b"{}", 0).is_err());
+        assert!(parse_strict(b"1", 0).is_ok());
+        let deep_obj = "{\"a\":".repeat(10) + "{}" + &"}".repeat(10);
+        assert!(parse_strict(deep_obj.as_bytes(), 11).is_ok());
+        assert!(parse_strict(deep_obj.as_bytes(), 10).is_err());
         let very_deep = "[".repeat(100_000) + &"]".repeat(100_000);
         assert!(parse_strict(very_deep.as_bytes(), DEFAULT_MAX_DEPTH).is_err());
+    }
+
+    #[test]
+    fn numbers_parse_to_the_nearest_double() {
+        // Python's json, JavaScript's JSON.parse and Rust's str::parse round correctly;
+        // serde_json's fast path without `float_roundtrip` is one ulp off here (found by
+        // the strict_json fuzz target: the value did not survive a serialise/parse trip).
+        for text in [
+            "7777777777777177777777777777777771777777717771777",
+            "7.777777777777178e+48",
+            "2.2250738585072011e-308",
+            "0.30000000000000004",
+        ] {
+            let expected: f64 = text.parse().unwrap();
+            let parsed = parse_strict(text.as_bytes(), 1).unwrap();
+            assert_eq!(parsed.as_f64(), Some(expected), "{text}");
+            let again = serde_json::to_string(&parsed).unwrap();
+            assert_eq!(parse_strict(again.as_bytes(), 1).unwrap(), parsed, "{text}");
+        }
     }
 
     #[test]

@@ -203,9 +203,11 @@ pub fn parse_uri(uri: &str) -> Result<KeyUri> {
     };
     let (label, query) = rest.split_once('?').unwrap_or((rest, ""));
 
+    // An empty label issuer (`/:alice`) counts as absent, like an empty `issuer`
+    // parameter: `Some("")` could never be written back (`provisioning_uri` needs a name).
     let (label_issuer, account) = match label.split_once(':') {
         Some((issuer, account)) => (
-            Some(percent_decode(issuer, false)?),
+            Some(percent_decode(issuer, false)?).filter(|i| !i.is_empty()),
             percent_decode(account, false)?,
         ),
         None => (None, percent_decode(label, false)?),
@@ -381,6 +383,16 @@ mod tests {
         assert_eq!(p.account, "Big:alice");
         let p = parse_uri(&format!("otpauth://totp/alice?secret={s}")).unwrap();
         assert_eq!(p.issuer, None);
+        // An empty label issuer is no issuer (found by the otp_uri fuzz target: it parsed
+        // as Some("") and could not be written back); the parameter may then supply one.
+        let p = parse_uri(&format!("otpauth://totp/:A:a?secret={s}")).unwrap();
+        assert_eq!((p.issuer, p.account.as_str()), (None, "A:a"));
+        let p = parse_uri(&format!("otpauth://totp/:alice?secret={s}&issuer=Big")).unwrap();
+        assert_eq!(p.issuer.as_deref(), Some("Big"));
+        let uri = Totp::new(secret())
+            .provisioning_uri("Big", "alice")
+            .unwrap();
+        assert_eq!(parse_uri(&uri).unwrap(), p);
     }
 
     #[test]
