@@ -23,6 +23,7 @@ fn main() -> std::process::ExitCode {
         ("policy.json", cases::policy()),
         ("backup_codes.json", cases::backup_codes()),
         ("config.json", cases::config()),
+        ("agent.json", cases::agent()),
     ];
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("gen-vectors: cannot create {}: {e}", out.display());
