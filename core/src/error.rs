@@ -22,6 +22,8 @@ pub enum Category {
     Otp,
     /// Settings are unknown, invalid or contradictory.
     Config,
+    /// An AI-agent token decision: denied, suspended, throttled, or awaiting human approval.
+    Agent,
     /// The caller passed input of the wrong shape.
     Input,
     /// Something that should not fail did (e.g. the system random source).
@@ -40,6 +42,7 @@ impl Category {
             Category::Password => "password",
             Category::Otp => "otp",
             Category::Config => "config",
+            Category::Agent => "agent",
             Category::Input => "input",
             Category::Internal => "internal",
             Category::Authz => "authz",
@@ -196,6 +199,47 @@ error_codes! {
     InvitationEmailMismatch = "invitation_email_mismatch", Authz;
     /// An organization role definition is malformed (code, name or a permission entry).
     InvalidRole = "invalid_role", Authz;
+    // --- agents ---
+    /// AI-agent tokens (AIRS) are switched off (`agents.enabled` is false).
+    AirsDisabled = "airs_disabled", Agent;
+    /// No agent token has the presented token's hash.
+    AgentTokenNotFound = "agent_token_not_found", Agent;
+    /// The agent token (or an ancestor in its delegation chain) is suspended.
+    AgentTokenSuspended = "agent_token_suspended", Agent;
+    /// The agent token (or an ancestor in its delegation chain) is revoked.
+    AgentTokenRevoked = "agent_token_revoked", Agent;
+    /// The agent token (or an ancestor in its delegation chain) has expired.
+    AgentTokenExpired = "agent_token_expired", Agent;
+    /// The dead man's switch fired: no heartbeat within the token's interval.
+    HeartbeatMissing = "heartbeat_missing", Agent;
+    /// Too many requests in the sliding minute; retry after `details.retry_after` seconds.
+    RateLimited = "rate_limited", Agent;
+    /// The token's lifetime request cap is used up.
+    RequestLimitReached = "request_limit_reached", Agent;
+    /// The token's denied-request cap is used up.
+    FailureLimitReached = "failure_limit_reached", Agent;
+    /// The token's (or an ancestor's) spend budget is used up or a charge would exceed it.
+    BudgetExceeded = "budget_exceeded", Agent;
+    /// The agent's grant, an ancestor's grant or the human's current permissions lack the permission.
+    AgentPermissionDenied = "agent_permission_denied", Agent;
+    /// A token would carry more than its delegator holds (permissions, lifetime, limits, budget).
+    ScopeExceedsDelegator = "scope_exceeds_delegator", Agent;
+    /// A sub-token would be deeper in its delegation chain than allowed.
+    DelegationTooDeep = "delegation_too_deep", Agent;
+    /// The action needs a human's approval first (a pending action was created).
+    ApprovalRequired = "approval_required", Agent;
+    /// The confirmation does not belong to this action, agent token or request.
+    ConfirmationMismatch = "confirmation_mismatch", Agent;
+    /// The confirmation was already used (or the action already decided).
+    ConfirmationUsed = "confirmation_used", Agent;
+    /// The human denied the action.
+    ConfirmationDenied = "confirmation_denied", Agent;
+    /// The pending action's lifetime is over.
+    ConfirmationExpired = "confirmation_expired", Agent;
+    /// Only the human who delegated the token may do this.
+    NotDelegatingUser = "not_delegating_user", Agent;
+    /// A reported cost is negative, malformed or out of range.
+    InvalidCost = "invalid_cost", Agent;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

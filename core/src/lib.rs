@@ -5,6 +5,7 @@
 //! See `DESIGN.md` in the repository for the layering rules.
 //!
 //! Modules:
+//! - [`agent`]: AI-agent tokens (AIRS): delegation, per-request decisions, budgets, approvals.
 //! - [`jwt`]: strict JWS/JWT signing and verification, typed keys, key sets and JWKS.
 //! - [`password`]: argon2id hashing, legacy (Django, Tenxyte, bcrypt) verification, policy,
 //!   breach-check helpers, backup codes.
@@ -16,6 +17,7 @@
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
+pub mod agent;
 pub mod batch;
 pub mod config;
 pub mod encoding;

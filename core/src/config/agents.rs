@@ -22,6 +22,10 @@ pub struct AgentSettings {
     pub default_max_requests_total: u64,
     /// Default failed (denied) requests before the breaker trips; 0 disables the check.
     pub default_max_failed_requests: u32,
+    /// What exceeding `max_requests_per_minute` does: `throttle` (deny `rate_limited` with a
+    /// retry delay; the token stays active) or `suspend` (Tenxyte's behaviour: the token is
+    /// suspended until its human reactivates it).
+    pub rate_limit_breach: RateLimitBreach,
     /// Dead man's switch interval for new tokens; `null` means no heartbeat required.
     pub default_heartbeat_interval_secs: Option<u64>,
     /// Shortest heartbeat interval a token may ask for.
@@ -40,6 +44,16 @@ pub struct AgentSettings {
     pub redact_pii: bool,
     /// How long decided or expired pending actions are kept.
     pub action_retention_secs: u64,
+}
+
+/// What a breach of an agent token's requests-per-minute limit does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RateLimitBreach {
+    /// Deny the request with `rate_limited` and a `retry_after`; the token stays active.
+    Throttle,
+    /// Suspend the token (reason `rate_limit`) until its human reactivates it.
+    Suspend,
 }
 
 /// Hierarchical organizations (B2B tenancy).

@@ -32,7 +32,7 @@ mod suggest;
 mod validate;
 mod wiring;
 
-pub use agents::{AgentSettings, OrganizationSettings};
+pub use agents::{AgentSettings, OrganizationSettings, RateLimitBreach};
 pub use http::{
     ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions, SecurityHeadersSettings,
 };

@@ -4,7 +4,7 @@
 //! silent they are the safe values of the security notes (OWASP ASVS 5.0, RFC 6238, the
 //! OWASP Password Storage Cheat Sheet). `docs/settings.md` lists every choice.
 
-use super::agents::{AgentSettings, OrganizationSettings};
+use super::agents::{AgentSettings, OrganizationSettings, RateLimitBreach};
 use super::http::{
     ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions, SecurityHeadersSettings,
 };
@@ -264,6 +264,7 @@ pub(super) fn settings_for(p: Preset) -> Settings {
             default_max_requests_per_minute: 60,
             default_max_requests_total: 1000,
             default_max_failed_requests: 10,
+            rate_limit_breach: RateLimitBreach::Throttle,
             default_heartbeat_interval_secs: None,
             min_heartbeat_interval_secs: 10,
             confirmation_required: Vec::new(),

@@ -4,6 +4,7 @@
 //! `tenxyte_core::batch` (the CLI's `--jsonl` lines), so the CLI replays them verbatim.
 
 use serde_json::{json, Map, Value};
+use tenxyte_core::agent;
 use tenxyte_core::batch;
 use tenxyte_core::config::Settings;
 use tenxyte_core::encoding::b64url_encode;
@@ -1128,4 +1129,343 @@ pub fn org() -> Result<Value> {
         }));
     }
     Ok(Value::Array(cases))
+}
+
+// ---------------------------------------------------------------- agents (AIRS)
+
+/// The fixed "now" of the agent cases (second 20 of its minute).
+const AGENT_NOW: i64 = 1_700_000_000;
+
+fn agent_settings(overrides: &Value) -> Result<tenxyte_core::config::AgentSettings> {
+    let mut base =
+        serde_json::to_value(Settings::preset(tenxyte_core::config::Preset::Medium).agents)
+            .map_err(|e| Error::new(tenxyte_core::ErrorCode::Internal, e.to_string()))?;
+    if let (Value::Object(b), Value::Object(o)) = (&mut base, overrides) {
+        for (k, v) in o {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    serde_json::from_value(base)
+        .map_err(|e| Error::new(tenxyte_core::ErrorCode::InvalidInput, e.to_string()))
+}
+
+fn agent_token(
+    perms: &[&str],
+    random: u8,
+    edit: impl FnOnce(&mut agent::AgentToken),
+) -> Result<agent::AgentToken> {
+    let everything = |_: &str, _: Option<&str>| true;
+    let req = agent::CreateRequest {
+        agent_id: Some("research-bot".into()),
+        delegated_by: "user-1".into(),
+        application_id: "app-1".into(),
+        permissions: perms.iter().map(|p| (*p).to_owned()).collect(),
+        ..agent::CreateRequest::default()
+    };
+    let settings = agent_settings(&json!({}))?;
+    let mut t = agent::create(
+        &req,
+        &everything,
+        &settings,
+        &[],
+        AGENT_NOW - 600,
+        &[random; 32],
+    )?
+    .token;
+    edit(&mut t);
+    Ok(t)
+}
+
+struct AgentCase<'a> {
+    name: &'a str,
+    now: i64,
+    token: agent::AgentToken,
+    ancestors: Vec<agent::AgentToken>,
+    global: &'a [&'a str],
+    orgs: Value,
+    settings: Value,
+    request: Value,
+    pending_action: Option<agent::PendingAction>,
+    counters_before: Value,
+}
+
+fn run_agent_case(c: AgentCase<'_>) -> Result<Value> {
+    let settings = agent_settings(&c.settings)?;
+    let request: agent::AgentRequest = serde_json::from_value(c.request.clone())
+        .map_err(|e| Error::new(tenxyte_core::ErrorCode::InvalidInput, e.to_string()))?;
+    let orgs = c.orgs.clone();
+    let global = c.global;
+    let human = move |p: &str, org: Option<&str>| {
+        global.contains(&p)
+            || org.is_some_and(|o| {
+                orgs.get(o)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(p)))
+            })
+    };
+    let pii = agent::default_pii_keys();
+    let ctx = agent::AuthorizeContext {
+        token: &c.token,
+        ancestors: &c.ancestors,
+        human: &human,
+        settings: &settings,
+        pii_keys: &pii,
+        request: &request,
+        pending_action: c.pending_action.as_ref(),
+    };
+    let random = [0x5a; 32];
+    let (plan, decision) = match agent::begin(&ctx, c.now)? {
+        agent::Begin::Decided { decision } => (Value::Null, decision),
+        agent::Begin::Count { plan } => {
+            let mut values = agent::CounterValues::new();
+            for op in &plan.increments {
+                let before = c
+                    .counters_before
+                    .get(&op.key)
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
+                values.insert(op.key.clone(), before + op.delta);
+            }
+            let d = agent::decide(&ctx, &plan, &values, &random)?;
+            (json!(plan.increments), d)
+        }
+    };
+    Ok(json!({
+        "name": c.name,
+        "now": c.now,
+        "token": c.token,
+        "ancestors": c.ancestors,
+        "human": {"global": c.global, "orgs": c.orgs},
+        "settings": c.settings,
+        "request": c.request,
+        "pending_action": c.pending_action,
+        "counters_before": c.counters_before,
+        "random_hex": tenxyte_core::encoding::hex_encode(&random),
+        "expected": {"plan": plan, "decision": decision.to_json()},
+    }))
+}
+
+pub fn agent() -> Result<Value> {
+    let read = agent_token(&["posts.read", "posts.delete"], 1, |_| {})?;
+    let post = |perm: &str| json!({"method": "POST", "path": "/api/posts", "body": "{\"title\":\"hi\"}", "permission": perm, "trace_id": "run-1"});
+    let rpm_cur = format!("{}/rpm/{}", read.id, AGENT_NOW.div_euclid(60));
+    let base = |name: &'static str| AgentCase {
+        name,
+        now: AGENT_NOW,
+        token: read.clone(),
+        ancestors: Vec::new(),
+        global: &["posts.read", "posts.delete"],
+        orgs: json!({}),
+        settings: json!({}),
+        request: post("posts.read"),
+        pending_action: None,
+        counters_before: json!({}),
+    };
+    let parent = agent_token(&["posts.read", "posts.delete"], 2, |_| {})?;
+    let everything = |_: &str, _: Option<&str>| true;
+    let child = agent::create_sub_token(
+        &parent,
+        &[],
+        &agent::SubTokenRequest {
+            permissions: vec!["posts.read".into()],
+            ..Default::default()
+        },
+        &everything,
+        &agent_settings(&json!({}))?,
+        0,
+        &[],
+        AGENT_NOW - 300,
+        &[3; 32],
+    )?
+    .token;
+    let hitl = json!({"confirmation_required": ["posts.delete"]});
+    // A pending action for the delete, as the first request created it, then confirmed.
+    let pii = agent::default_pii_keys();
+    let (pending, raw) = {
+        let s = agent_settings(&hitl)?;
+        let req: agent::AgentRequest = serde_json::from_value(post("posts.delete"))
+            .map_err(|e| Error::new(tenxyte_core::ErrorCode::InvalidInput, e.to_string()))?;
+        let human = |_: &str, _: Option<&str>| true;
+        let ctx = agent::AuthorizeContext {
+            token: &read,
+            ancestors: &[],
+            human: &human,
+            settings: &s,
+            pii_keys: &pii,
+            request: &req,
+            pending_action: None,
+        };
+        match agent::authorize(&ctx, AGENT_NOW - 60, |op| Ok(op.delta), &[0x11; 32])? {
+            agent::AgentDecision::NeedsApproval {
+                pending_action,
+                raw_confirmation,
+                ..
+            } => (*pending_action, raw_confirmation.expose().to_owned()),
+            _ => {
+                return Err(Error::new(
+                    tenxyte_core::ErrorCode::Internal,
+                    "expected a pending action",
+                ))
+            }
+        }
+    };
+    let confirmed = agent::confirm(&pending, &read, "user-1", AGENT_NOW - 30, &pii)?.action;
+    let consumed = agent::hitl::redeem(
+        &confirmed,
+        &raw,
+        &confirmed.fingerprint,
+        &read.id,
+        AGENT_NOW - 10,
+    )?;
+    let mut retry = obj(post("posts.delete"));
+    retry.insert("confirmation".into(), json!(raw));
+    let mut changed = retry.clone();
+    changed.insert("body".into(), json!("{\"title\":\"bye\"}"));
+    let (retry, changed) = (Value::Object(retry), Value::Object(changed));
+
+    let cases = vec![
+        base("allow"),
+        AgentCase {
+            request: post("posts.write"),
+            ..base("permission not delegated")
+        },
+        AgentCase {
+            global: &["posts.delete"],
+            ..base("human no longer holds the permission")
+        },
+        AgentCase {
+            token: agent_token(&["posts.read"], 4, |t| {
+                t.organization_id = Some("acme".into())
+            })?,
+            global: &[],
+            orgs: json!({"acme": ["posts.read"]}),
+            ..base("org-scoped token, permission held in the org")
+        },
+        AgentCase {
+            token: agent_token(&["posts.read"], 5, |t| {
+                t.status = agent::TokenStatus::Revoked
+            })?,
+            ..base("revoked")
+        },
+        AgentCase {
+            now: read.expires_at,
+            ..base("expired at expires_at, marked lazily")
+        },
+        AgentCase {
+            token: agent_token(&["posts.read"], 6, |t| {
+                t.heartbeat_every_secs = Some(60);
+                t.last_heartbeat_at = Some(AGENT_NOW - 61);
+            })?,
+            ..base("heartbeat missed by one second")
+        },
+        AgentCase {
+            counters_before: json!({ format!("{}/requests", read.id): 1000 }),
+            ..base("lifetime cap reached (1000 admitted, 1001st suspends)")
+        },
+        AgentCase {
+            counters_before: json!({ rpm_cur.clone(): 59 }),
+            ..base("60th request of the minute admitted")
+        },
+        AgentCase {
+            counters_before: json!({ rpm_cur.clone(): 60 }),
+            ..base("61st request of the minute throttled")
+        },
+        AgentCase {
+            counters_before: json!({ rpm_cur.clone(): 60 }),
+            settings: json!({"rate_limit_breach": "suspend"}),
+            ..base("61st request suspends when rate_limit_breach is suspend")
+        },
+        AgentCase {
+            counters_before: json!({ format!("{}/failures", read.id): 10 }),
+            ..base("failure cap reached")
+        },
+        AgentCase {
+            token: agent_token(&["posts.read"], 7, |t| {
+                t.budget_limit_micro_usd = Some(1_000_000)
+            })?,
+            counters_before: json!({ format!("{}/spend", agent_token(&["posts.read"], 7, |_| {})?.id): 1_000_000 }),
+            ..base("budget exhausted")
+        },
+        AgentCase {
+            token: child.clone(),
+            ancestors: vec![parent.clone()],
+            ..base("sub-token allowed")
+        },
+        AgentCase {
+            token: child.clone(),
+            ancestors: vec![agent::AgentToken {
+                status: agent::TokenStatus::Revoked,
+                ..parent.clone()
+            }],
+            ..base("sub-token of a revoked parent")
+        },
+        AgentCase {
+            token: child,
+            ancestors: vec![parent],
+            request: post("posts.delete"),
+            ..base("sub-token asks beyond its grant")
+        },
+        AgentCase {
+            settings: hitl.clone(),
+            request: post("posts.delete"),
+            ..base("approval required")
+        },
+        AgentCase {
+            settings: hitl.clone(),
+            request: retry.clone(),
+            pending_action: Some(confirmed.clone()),
+            ..base("confirmed action redeemed")
+        },
+        AgentCase {
+            settings: hitl.clone(),
+            request: changed,
+            pending_action: Some(confirmed.clone()),
+            ..base("body changed after approval")
+        },
+        AgentCase {
+            settings: hitl.clone(),
+            request: retry.clone(),
+            pending_action: Some(consumed),
+            ..base("confirmation replayed")
+        },
+        AgentCase {
+            settings: hitl.clone(),
+            request: retry.clone(),
+            pending_action: Some(pending),
+            ..base("not yet approved")
+        },
+        AgentCase {
+            settings: hitl,
+            request: retry,
+            pending_action: Some(confirmed),
+            now: AGENT_NOW + 600,
+            ..base("approval expired")
+        },
+        AgentCase {
+            settings: json!({"enabled": false}),
+            ..base("AIRS disabled")
+        },
+    ];
+    let mut out = Vec::new();
+    for c in cases {
+        out.push(run_agent_case(c)?);
+    }
+    for usd in [
+        "0.0123",
+        "12.50",
+        ".5",
+        "0",
+        "-1",
+        "1e3",
+        "NaN",
+        "0.0000001",
+        "",
+    ] {
+        let expected = match agent::parse_usd(usd) {
+            Ok(m) => json!({"ok": true, "micro_usd": m}),
+            Err(e) => json!({"ok": false, "code": e.code().as_str()}),
+        };
+        out.push(json!({"name": format!("parse_usd {usd:?}"), "usd": usd, "expected": expected}));
+    }
+    Ok(Value::Array(out))
 }

@@ -25,6 +25,7 @@ fn main() -> std::process::ExitCode {
         ("config.json", cases::config()),
         ("rbac.json", cases::rbac()),
         ("org.json", cases::org()),
+        ("agent.json", cases::agent()),
     ];
     if let Err(e) = std::fs::create_dir_all(&out) {
         eprintln!("gen-vectors: cannot create {}: {e}", out.display());
