@@ -13,6 +13,7 @@
     clippy::panic
 )]
 
+mod agent_rows;
 mod argon2_rows;
 mod fixtures;
 mod harness;
@@ -114,6 +115,7 @@ fn main() {
     jwt_rows::rows(&mut bench, iat);
     totp_rows::rows(&mut bench);
     rbac_rows::rows(&mut bench);
+    agent_rows::rows(&mut bench);
     argon2_rows::rows(&mut bench);
     let elapsed = started.elapsed();
 
