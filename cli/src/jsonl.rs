@@ -39,3 +39,10 @@ pub fn run(
     }
     Ok(())
 }
+
+/// [`run`] over standard input and output, as every `--jsonl` command uses it.
+pub fn run_stdio(handle: impl FnMut(Value) -> Result<Value, Error>) -> crate::CliResult<()> {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    run(stdin.lock(), stdout.lock(), handle).map_err(crate::io_error)
+}

@@ -74,13 +74,7 @@ fn verify_line(line: Value, cache: &mut HashMap<String, KeySet>) -> Result<Value
 /// `tenxyte jwt verify --jsonl`.
 pub fn verify_jsonl() -> CliResult<()> {
     let mut cache = HashMap::new();
-    let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    jsonl::run(stdin.lock(), stdout.lock(), |line| {
-        verify_line(line, &mut cache)
-    })
-    .map_err(crate::io_error)?;
-    Ok(())
+    jsonl::run_stdio(|line| verify_line(line, &mut cache))
 }
 
 #[cfg(test)]

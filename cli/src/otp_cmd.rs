@@ -51,10 +51,7 @@ fn verify_line(line: Value) -> Result<Value, Error> {
 
 /// `tenxyte otp verify --jsonl`.
 pub fn verify_jsonl() -> CliResult<()> {
-    let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    jsonl::run(stdin.lock(), stdout.lock(), verify_line).map_err(crate::io_error)?;
-    Ok(())
+    jsonl::run_stdio(verify_line)
 }
 
 #[cfg(test)]

@@ -265,11 +265,7 @@ pub(crate) fn verify_phc(
 mod tests {
     use super::*;
 
-    const FAST: Argon2Params = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const FAST: Argon2Params = crate::password::options::TEST_PARAMS;
 
     fn verify(pw: &str, enc: &str) -> Result<Verification> {
         verify_phc(pw, enc, &FAST, &HashLimits::default())

@@ -130,11 +130,7 @@ pub fn find_match(input: &str, stored: &[&str], opts: &VerifyOptions) -> Result<
 mod tests {
     use super::*;
 
-    const FAST: Argon2Params = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const FAST: Argon2Params = crate::password::options::TEST_PARAMS;
 
     #[test]
     fn generated_codes_have_the_documented_shape() {

@@ -113,3 +113,11 @@ impl Verification {
         }
     }
 }
+
+/// Cheap argon2 parameters for unit tests (never a default).
+#[cfg(test)]
+pub(crate) const TEST_PARAMS: Argon2Params = Argon2Params {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};

@@ -111,11 +111,7 @@ mod tests {
     use super::*;
     use crate::password::{hash, hash_django_argon2, Argon2Params, HashLimits};
 
-    const FAST: Argon2Params = Argon2Params {
-        memory_kib: 64,
-        iterations: 1,
-        parallelism: 1,
-    };
+    const FAST: Argon2Params = crate::password::options::TEST_PARAMS;
 
     fn opts() -> VerifyOptions {
         VerifyOptions {
