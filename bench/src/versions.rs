@@ -2,11 +2,12 @@
 //! versions, so they are written here: keep them in sync with the `=` pins in
 //! `bench/Cargo.toml` (the test below checks them against `Cargo.lock`).
 
-/// Our implementation: this workspace's version and its crypto backend.
+/// Our implementation: this workspace's version and its crypto backends (ring for JWS
+/// and PBKDF2; RustCrypto SHA-1/SHA-2 for HOTP/TOTP; RustCrypto argon2).
 pub const TENXYTE_CORE: &str = concat!(
     "tenxyte-core ",
     env!("CARGO_PKG_VERSION"),
-    " (ring 0.17.14)"
+    " (ring 0.17.14; OTP: RustCrypto sha1/sha2 0.11)"
 );
 /// JWT anchor.
 pub const JSONWEBTOKEN: &str = "jsonwebtoken 12.0.0 (aws-lc-rs 1.19.0, aws-lc-sys 0.47.0)";
