@@ -251,13 +251,7 @@ fn pre_checks(x: &Ctx<'_, '_>) -> Result<Option<AgentDecision>> {
             ..
         } => return Ok(Some(x.suspend(reason, "no heartbeat within the interval"))),
         Effective::Inactive { code, update, .. } => {
-            let changes = update
-                .map(|t| StateChange::PutToken {
-                    token: t,
-                    on_conflict: OnConflict::Redecide,
-                })
-                .into_iter()
-                .collect();
+            let changes = redecide_put(update);
             return Ok(Some(x.deny(
                 code,
                 "the agent token is not active",
@@ -270,13 +264,7 @@ fn pre_checks(x: &Ctx<'_, '_>) -> Result<Option<AgentDecision>> {
     // the child, so reactivating a suspended parent revives its children).
     for a in c.ancestors {
         if let Effective::Inactive { code, update, .. } = effective_status(a, x.now) {
-            let changes = update
-                .map(|t| StateChange::PutToken {
-                    token: t,
-                    on_conflict: OnConflict::Redecide,
-                })
-                .into_iter()
-                .collect();
+            let changes = redecide_put(update);
             return Ok(Some(x.deny(
                 code,
                 format!("ancestor token {} is not active", a.id),
@@ -586,4 +574,16 @@ pub fn authorize(
             decide(c, &plan, &values, random)
         }
     }
+}
+
+/// The record write for a lazily changed status (expired, suspended), if any: conflicts
+/// re-decide, so a concurrent change on another server is never overwritten blindly.
+fn redecide_put(update: Option<Box<AgentToken>>) -> Vec<StateChange> {
+    update
+        .map(|t| StateChange::PutToken {
+            token: t,
+            on_conflict: OnConflict::Redecide,
+        })
+        .into_iter()
+        .collect()
 }
