@@ -4,6 +4,7 @@
 //!   apps, edge isolates).
 //! - [`FaultStore`]: wraps any store and fails chosen operations, to prove that flows fail
 //!   closed and that every prefix of their writes is safe.
+//! - [`Recorder`]: wraps any store and logs every `(op, result)` it ran.
 //! - [`contract::contract_tests`]: the consistency contract of `tenxyte_core::store` as a
 //!   reusable suite; every store (embedded or a host's) should pass it.
 //!
@@ -15,7 +16,9 @@ mod clock;
 pub mod contract;
 mod fault;
 mod memory;
+mod recorder;
 
 pub use clock::ManualClock;
 pub use fault::{Fault, FaultStore};
 pub use memory::MemoryStore;
+pub use recorder::Recorder;

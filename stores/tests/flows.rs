@@ -10,7 +10,7 @@ use serde_json::json;
 use tenxyte_core::drive::{run_sync, Flow};
 use tenxyte_core::store::{Expect, Op, OpResult, PutOutcome, SyncStore};
 use tenxyte_core::ErrorCode;
-use tenxyte_stores::{FaultStore, ManualClock, MemoryStore};
+use tenxyte_stores::{FaultStore, ManualClock, MemoryStore, Recorder};
 
 /// Shaped like a login: read the user, count the attempt (counter first), create the
 /// session last and only once. Every prefix of its writes is safe.
@@ -109,4 +109,41 @@ fn a_store_that_went_down_stops_the_flow_at_once() {
         ErrorCode::StoreUnavailable
     );
     assert_eq!(flow.transcript().len(), 1);
+}
+
+#[test]
+fn the_store_log_equals_the_flow_transcript_and_has_a_stable_json_form() {
+    let mut store = Recorder::new(seeded());
+    let mut flow = open_session("u1", "s1");
+    assert_eq!(flow.run(&mut store).unwrap(), 1);
+    assert_eq!(store.log(), flow.transcript());
+    // The form bindings compare: an array of [op, result] pairs. Version 1 went to the
+    // seeded user, so the counter and the session get 2 and 3.
+    assert_eq!(
+        serde_json::to_value(flow.transcript()).unwrap(),
+        json!([
+            [{"op": "get", "ns": "users", "key": "u1"},
+             {"got": {"value": {"name": "Ada"}, "version": 1}}],
+            [{"op": "incr", "ns": "attempts", "key": "u1", "delta": 1, "ttl_secs": 300},
+             {"incremented": 1}],
+            [{"op": "put", "ns": "sessions", "key": "s1", "value": {"user": "u1"},
+              "ttl_secs": 3600, "expect": "absent"},
+             {"put": {"written": {"version": 3}}}],
+        ])
+    );
+}
+
+#[test]
+fn a_lost_answer_fails_the_flow_though_the_write_landed() {
+    let mut store = Recorder::new(FaultStore::fail_nth(seeded(), 2).after_applying());
+    let mut flow = open_session("u1", "s1");
+    assert_eq!(
+        flow.run(&mut store).unwrap_err().code(),
+        ErrorCode::StoreUnavailable
+    );
+    // The recorder sits outside the fault wrapper, so both saw the failure...
+    assert_eq!(store.log(), flow.transcript());
+    // ...while the memory store underneath did write the session.
+    let (fault, _) = store.into_parts();
+    assert!(session_exists(fault.inner(), "s1"));
 }

@@ -211,8 +211,10 @@ impl<T: 'static> Flow<T> {
 }
 
 /// Refuses a result that does not answer `op`: the wrong kind, or a shape the contract
-/// rules out (a conflict for an unconditional put, version 0, a page longer than the
-/// limit or outside the prefix, out of order, or not after the cursor).
+/// rules out (a conflict for an unconditional put, a CAS conflict naming the expected
+/// version, a create-once conflict with no record, version 0, a page longer than the
+/// limit, outside the prefix, out of order or not after the cursor, or a `next_cursor`
+/// other than the page's last key).
 fn check_result(op: &Op, result: &OpResult) -> Result<()> {
     let Some(kind) = result.kind() else {
         return Ok(()); // Failed answers any operation.
@@ -251,13 +253,22 @@ fn check_result(op: &Op, result: &OpResult) -> Result<()> {
             }),
         ) if c == v => Err(protocol("a conflict reported the expected version")),
         (
+            Op::Put {
+                expect: Expect::Absent,
+                ..
+            },
+            OpResult::Put(PutOutcome::Conflict {
+                current_version: None,
+            }),
+        ) => Err(protocol("a create-once put conflicted with no record")),
+        (
             Op::List {
                 prefix,
                 limit,
                 cursor,
                 ..
             },
-            OpResult::Listed { items, .. },
+            OpResult::Listed { items, next_cursor },
         ) => {
             if items.len() > usize::try_from(*limit).unwrap_or(usize::MAX) {
                 return Err(protocol("a list page is longer than its limit"));
@@ -276,6 +287,10 @@ fn check_result(op: &Op, result: &OpResult) -> Result<()> {
                     return Err(protocol("a listed record has version 0"));
                 }
                 previous = Some(key);
+            }
+            // A cursor that is not the last key returned could make a paging flow loop.
+            if next_cursor.is_some() && next_cursor.as_ref() != items.last().map(|(k, _)| k) {
+                return Err(protocol("next_cursor must be the last key returned"));
             }
             Ok(())
         }

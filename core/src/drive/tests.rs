@@ -287,27 +287,40 @@ fn malformed_put_and_list_results_are_refused() {
         }
     );
 
+    let mut create =
+        Flow::new(|port| async move { port.put("n", "k", json!(1), None, Expect::Absent).await });
+    let (seq, _) = need(create.start().unwrap());
+    let phantom = OpResult::Put(PutOutcome::Conflict {
+        current_version: None,
+    });
+    assert_eq!(
+        create.resume(seq, phantom).unwrap_err().code(),
+        ErrorCode::FlowProtocol
+    );
+
     let rec = |v| Record {
         value: json!(null),
         version: v,
     };
     let mut list = Flow::new(|port| async move { port.list("m", "o1/", 2, Some("o1/b")).await });
     let (seq, _) = need(list.start().unwrap());
+    let c = |k: &str| ("o1/".to_owned() + k, rec(1));
     let bad_pages = [
-        vec![
-            ("o1/c".to_owned(), rec(1)),
-            ("o1/d".to_owned(), rec(1)),
-            ("o1/e".to_owned(), rec(1)),
-        ],
-        vec![("o2/c".to_owned(), rec(1))],
-        vec![("o1/b".to_owned(), rec(1))],
-        vec![("o1/d".to_owned(), rec(1)), ("o1/c".to_owned(), rec(1))],
+        // Longer than the limit.
+        (vec![c("c"), c("d"), c("e")], None),
+        // Outside the prefix.
+        (vec![("o2/c".to_owned(), rec(1))], None),
+        // Not after the cursor (the cursor is exclusive).
+        (vec![c("b")], None),
+        // Out of order.
+        (vec![c("d"), c("c")], None),
+        // A cursor that is not the last key, or a cursor after an empty page: a paging
+        // flow would loop on either.
+        (vec![c("c"), c("d")], Some("o1/c".to_owned())),
+        (vec![], Some("o1/b".to_owned())),
     ];
-    for items in bad_pages {
-        let r = OpResult::Listed {
-            items,
-            next_cursor: None,
-        };
+    for (items, next_cursor) in bad_pages {
+        let r = OpResult::Listed { items, next_cursor };
         assert_eq!(
             list.resume(seq, r).unwrap_err().code(),
             ErrorCode::FlowProtocol
@@ -430,10 +443,9 @@ fn dropping_a_flow_midway_cancels_it() {
         sample(&port, "x").await
     });
     let (seq, op) = need(flow.start().unwrap());
-    let (seq, op) = need(flow.resume(seq, store.execute(&op)).unwrap());
+    let (_, op) = need(flow.resume(seq, store.execute(&op)).unwrap());
     // The host runs the incr, then abandons the flow before the put.
     let _ = store.execute(&op);
-    let _ = seq;
     assert!(!dropped.load(Ordering::SeqCst));
     drop(flow);
     assert!(
