@@ -31,6 +31,8 @@ pub enum Category {
     /// An authorization check denied access or a rule refused an operation (permissions,
     /// roles, organizations, memberships, invitations).
     Authz,
+    /// The host's store could not perform an operation; the core failed closed.
+    Store,
 }
 
 impl Category {
@@ -46,6 +48,7 @@ impl Category {
             Category::Input => "input",
             Category::Internal => "internal",
             Category::Authz => "authz",
+            Category::Store => "store",
         }
     }
 }
@@ -241,9 +244,17 @@ error_codes! {
     /// A reported cost is negative, malformed or out of range.
     InvalidCost = "invalid_cost", Agent;
 
+    // --- store and flow driver ---
+    /// The host's store reported a failure for an operation; the flow stopped and nothing
+    /// was granted (fail closed).
+    StoreUnavailable = "store_unavailable", Store;
+
     // --- input and internal ---
     /// An argument or input document has the wrong shape.
     InvalidInput = "invalid_input", Input;
+    /// The flow driver was misused: a result of the wrong kind or for a stale sequence
+    /// number, a resume before start or after the end, or a flow that stalled.
+    FlowProtocol = "flow_protocol", Input;
     /// An internal failure, such as the system random source being unavailable.
     Internal = "internal", Internal;
 }

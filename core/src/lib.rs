@@ -14,12 +14,17 @@
 //! - [`rbac`]: permission tree, roles with inheritance, compiled snapshots, guards.
 //! - [`config`]: the settings struct, presets and overrides.
 //! - [`org`]: organizations as pure decisions: tree, org roles, inherited permissions, members, invitations.
+//! - [`store`]: the Store port (operations, results, the consistency contract) and
+//!   [`store::keys`], the one place for namespaces and key layouts.
+//! - [`drive`]: the resumable flow driver: `async fn` flows over the Store port, stepped
+//!   by any host (`start` → `Need{seq, op}` → `resume(seq, result)` → `Done`).
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
 pub mod agent;
 pub mod batch;
 pub mod config;
+pub mod drive;
 pub mod encoding;
 pub mod error;
 pub mod json;
@@ -30,6 +35,7 @@ pub mod password;
 pub mod random;
 pub mod rbac;
 pub mod secret;
+pub mod store;
 
 mod ct;
 

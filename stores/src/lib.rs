@@ -1,0 +1,24 @@
+//! Embedded stores for Tenxyte Core's Store port, and the contract every store must pass.
+//!
+//! - [`MemoryStore`]: thread-safe, in-process, with an injected clock (tests, single-process
+//!   apps, edge isolates).
+//! - [`FaultStore`]: wraps any store and fails chosen operations, to prove that flows fail
+//!   closed and that every prefix of their writes is safe.
+//! - [`Recorder`]: wraps any store and logs every `(op, result)` it ran.
+//! - [`contract::contract_tests`]: the consistency contract of `tenxyte_core::store` as a
+//!   reusable suite; every store (embedded or a host's) should pass it.
+//!
+//! Unlike the core, this crate may use the standard library's synchronisation and, in
+//! [`MemoryStore::with_system_clock`] only, the system clock.
+#![forbid(unsafe_code)]
+
+mod clock;
+pub mod contract;
+mod fault;
+mod memory;
+mod recorder;
+
+pub use clock::ManualClock;
+pub use fault::{Fault, FaultStore};
+pub use memory::MemoryStore;
+pub use recorder::Recorder;
