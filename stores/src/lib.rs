@@ -2,6 +2,7 @@
 //!
 //! - [`MemoryStore`]: thread-safe, in-process, with an injected clock (tests, single-process
 //!   apps, edge isolates).
+//! - [`SqliteStore`]: one SQLite file in WAL mode, shared safely by threads and processes.
 //! - [`FaultStore`]: wraps any store and fails chosen operations, to prove that flows fail
 //!   closed and that every prefix of their writes is safe.
 //! - [`Recorder`]: wraps any store and logs every `(op, result)` it ran.
@@ -9,7 +10,7 @@
 //!   reusable suite; every store (embedded or a host's) should pass it.
 //!
 //! Unlike the core, this crate may use the standard library's synchronisation and, in
-//! [`MemoryStore::with_system_clock`] only, the system clock.
+//! [`MemoryStore::with_system_clock`] only, the system clock; [`SqliteStore`] does file I/O.
 #![forbid(unsafe_code)]
 
 mod clock;
@@ -17,8 +18,10 @@ pub mod contract;
 mod fault;
 mod memory;
 mod recorder;
+mod sqlite;
 
 pub use clock::ManualClock;
 pub use fault::{Fault, FaultStore};
 pub use memory::MemoryStore;
 pub use recorder::Recorder;
+pub use sqlite::SqliteStore;
