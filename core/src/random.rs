@@ -2,6 +2,10 @@
 //! `getrandom` (its JavaScript backend is switched on by the `js` feature, which only
 //! the wasm binding enables). Functions that need reproducible output for test vectors
 //! take their random bytes as an argument instead of calling this module.
+//!
+//! One exception, forced by the crypto backend: `ring`'s `SecureRandom` trait is sealed,
+//! so ECDSA nonces, RSA-PSS salts, P-256/P-384 key generation and the EC point check in
+//! `jwt::Key` draw from `ring::rand::SystemRandom`, which reads the same OS source.
 
 use crate::error::{err, ErrorCode, Result};
 
