@@ -261,12 +261,7 @@ impl Inner {
                     })
                     .collect();
                 let more = live.next().is_some();
-                let next_cursor = if more {
-                    items.last().map(|(k, _)| k.clone())
-                } else {
-                    None
-                };
-                Ok(OpResult::Listed { items, next_cursor })
+                Ok(OpResult::page(items, more))
             }
         }
     }

@@ -411,12 +411,7 @@ fn run(tx: &Transaction<'_>, op: &Op, now: i64) -> Result<OpResult, OpResult> {
                     },
                 ));
             }
-            let next_cursor = if more {
-                items.last().map(|(k, _)| k.clone())
-            } else {
-                None
-            };
-            Ok(OpResult::Listed { items, next_cursor })
+            Ok(OpResult::page(items, more))
         }
     }
 }

@@ -249,6 +249,17 @@ impl OpResult {
             message: message.into(),
         }
     }
+
+    /// A `list` page as the contract defines it: when more items follow, the cursor is the
+    /// last key returned (exclusive on the next call); otherwise there is none.
+    pub fn page(items: Vec<(String, Record)>, more: bool) -> Self {
+        let next_cursor = if more {
+            items.last().map(|(k, _)| k.clone())
+        } else {
+            None
+        };
+        OpResult::Listed { items, next_cursor }
+    }
 }
 
 /// A store the core can call directly and synchronously: the embedded stores, and host
