@@ -31,8 +31,12 @@ pub enum Category {
     /// An authorization check denied access or a rule refused an operation (permissions,
     /// roles, organizations, memberships, invitations).
     Authz,
-    /// The host's store could not perform an operation; the core failed closed.
+    /// The host could not perform an operation (its store, its mailer, an outbound HTTP
+    /// call); the core failed closed.
     Store,
+    /// An account-level flow refused: credentials, lockout, 2FA, sessions, refresh tokens,
+    /// applications, rate limits.
+    Auth,
 }
 
 impl Category {
@@ -49,6 +53,7 @@ impl Category {
             Category::Internal => "internal",
             Category::Authz => "authz",
             Category::Store => "store",
+            Category::Auth => "auth",
         }
     }
 }
@@ -244,10 +249,70 @@ error_codes! {
     /// A reported cost is negative, malformed or out of range.
     InvalidCost = "invalid_cost", Agent;
 
+    // --- breach check ---
+    /// The password appears in a known data breach (Have I Been Pwned range query).
+    PasswordBreached = "password_breached", Password;
+    /// The breach check could not be completed and the settings say to refuse then.
+    BreachCheckUnavailable = "breach_check_unavailable", Password;
+
     // --- store and flow driver ---
     /// The host's store reported a failure for an operation; the flow stopped and nothing
     /// was granted (fail closed).
     StoreUnavailable = "store_unavailable", Store;
+    /// The host could not deliver an email or SMS; the flow reports it rather than pretend it was sent.
+    DeliveryFailed = "delivery_failed", Store;
+    /// An outbound HTTP request failed (transport error or timeout).
+    UpstreamUnavailable = "upstream_unavailable", Store;
+
+    // --- accounts and flows ---
+    /// The identifier or password is wrong (never says which).
+    InvalidCredentials = "invalid_credentials", Auth;
+    /// Too many failed logins: the account is locked; `details.retry_after` says for how long.
+    AccountLocked = "account_locked", Auth;
+    /// The account is deactivated or not yet activated.
+    AccountInactive = "account_inactive", Auth;
+    /// The account has 2FA enabled and no code was given.
+    MfaRequired = "mfa_required", Auth;
+    /// 2FA is not enabled (or not set up) for this account.
+    MfaNotEnabled = "mfa_not_enabled", Auth;
+    /// 2FA is already enabled; disable it first.
+    MfaAlreadyEnabled = "mfa_already_enabled", Auth;
+    /// Another account uses this e-mail address.
+    EmailTaken = "email_taken", Auth;
+    /// Another account uses this phone number.
+    PhoneTaken = "phone_taken", Auth;
+    /// No such user (only where saying so leaks nothing).
+    UserNotFound = "user_not_found", Auth;
+    /// No credentials were presented.
+    NotAuthenticated = "not_authenticated", Auth;
+    /// The access token was revoked (logout, logout-all, refresh-token reuse, password change).
+    TokenRevoked = "token_revoked", Auth;
+    /// The session does not exist or has ended.
+    SessionNotFound = "session_not_found", Auth;
+    /// The refresh token is unknown, expired or revoked.
+    RefreshTokenInvalid = "refresh_token_invalid", Auth;
+    /// An already-rotated refresh token was presented: its whole family (session) was revoked.
+    RefreshTokenReused = "refresh_token_reused", Auth;
+    /// The user already has the maximum number of sessions and the limit action is `deny`.
+    SessionLimitReached = "session_limit_reached", Auth;
+    /// The user already uses the maximum number of devices and the limit action is `deny`.
+    DeviceLimitReached = "device_limit_reached", Auth;
+    /// A rate limit from the settings is exhausted; `details.retry_after` says when to try again.
+    TooManyRequests = "too_many_requests", Auth;
+    /// The feature is switched off in the settings.
+    FeatureDisabled = "feature_disabled", Auth;
+    /// The magic link is unknown, used, expired, or bound to another application or device.
+    MagicLinkInvalid = "magic_link_invalid", Auth;
+    /// The token only grants a restricted scope (`password_change_only`, `2fa_setup_only`).
+    ScopeRestricted = "scope_restricted", Auth;
+    /// The application key or secret is missing or wrong.
+    ApplicationInvalid = "application_invalid", Auth;
+    /// The application is deactivated.
+    ApplicationDisabled = "application_disabled", Auth;
+    /// No such application.
+    ApplicationNotFound = "application_not_found", Auth;
+    /// The one-time-code challenge is unknown, already used, or belongs to another purpose or user.
+    ChallengeInvalid = "challenge_invalid", Auth;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

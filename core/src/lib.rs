@@ -18,6 +18,7 @@
 //!   [`store::keys`], the one place for namespaces and key layouts.
 //! - [`drive`]: the resumable flow driver: `async fn` flows over the Store port, stepped
 //!   by any host (`start` → `Need{seq, op}` → `resume(seq, result)` → `Done`).
+//! - [`service`]: the auth, agent and organization flows over the Store port ([`service::Engine`]).
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
@@ -35,6 +36,7 @@ pub mod password;
 pub mod random;
 pub mod rbac;
 pub mod secret;
+pub mod service;
 pub mod store;
 
 mod ct;

@@ -5,6 +5,8 @@
 //! - [`SqliteStore`]: one SQLite file in WAL mode, shared safely by threads and processes.
 //! - [`FaultStore`]: wraps any store and fails chosen operations, to prove that flows fail
 //!   closed and that every prefix of their writes is safe.
+//! - [`Outbox`]: wraps any store with a message log and an optional HTTP client, the
+//!   embedded host for the `send_message` / `http_request` effects.
 //! - [`Recorder`]: wraps any store and logs every `(op, result)` it ran.
 //! - [`contract::contract_tests`]: the consistency contract of `tenxyte_core::store` as a
 //!   reusable suite; every store (embedded or a host's) should pass it.
@@ -17,11 +19,13 @@ mod clock;
 pub mod contract;
 mod fault;
 mod memory;
+mod outbox;
 mod recorder;
 mod sqlite;
 
 pub use clock::ManualClock;
 pub use fault::{Fault, FaultStore};
 pub use memory::MemoryStore;
+pub use outbox::{LoggedMessage, MessageLog, Outbox};
 pub use recorder::Recorder;
 pub use sqlite::SqliteStore;

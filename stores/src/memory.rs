@@ -76,6 +76,9 @@ impl MemoryStore {
 
     /// Runs one operation. Takes `&self`: clones on many threads may call it at once.
     pub fn apply(&self, op: &Op) -> OpResult {
+        if op.is_effect() {
+            return OpResult::failed(crate::outbox::NOT_A_MAILER);
+        }
         let now = (self.clock)();
         let Ok(mut inner) = self.inner.lock() else {
             // A panic while holding the lock would leave no promise about the data.
@@ -225,6 +228,9 @@ impl Inner {
                     },
                 );
                 Ok(OpResult::Incremented(new))
+            }
+            Op::SendMessage(_) | Op::HttpRequest(_) => {
+                Err(OpResult::failed(crate::outbox::NOT_A_MAILER))
             }
             Op::List {
                 ns,

@@ -132,6 +132,9 @@ impl SqliteStore {
 
     /// Runs one operation. Takes `&self`: clones on many threads may call it at once.
     pub fn apply(&self, op: &Op) -> OpResult {
+        if op.is_effect() {
+            return OpResult::failed(crate::outbox::NOT_A_MAILER);
+        }
         let now = (self.shared.clock)();
         let Ok(mut conn) = self.shared.conn.lock() else {
             // A panic while holding the lock leaves a connection in an unknown state.
@@ -369,6 +372,9 @@ fn run(tx: &Transaction<'_>, op: &Op, now: i64) -> Result<OpResult, OpResult> {
             let version = next_version(tx)?;
             write_row(tx, ns, key, &new.to_string(), version, expires_at)?;
             Ok(OpResult::Incremented(new))
+        }
+        Op::SendMessage(_) | Op::HttpRequest(_) => {
+            Err(OpResult::failed(crate::outbox::NOT_A_MAILER))
         }
         Op::List {
             ns,

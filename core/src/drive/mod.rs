@@ -261,6 +261,9 @@ fn check_result(op: &Op, result: &OpResult) -> Result<()> {
                 current_version: None,
             }),
         ) => Err(protocol("a create-once put conflicted with no record")),
+        (_, OpResult::Responded(response)) if !(100..=599).contains(&response.status) => {
+            Err(protocol("an HTTP status must lie in 100..=599"))
+        }
         (
             Op::List {
                 prefix,

@@ -8,7 +8,9 @@ use std::task::{Context, Poll};
 use serde_json::Value;
 
 use crate::error::{err, ErrorCode, Result};
-use crate::store::{Expect, Op, OpResult, PutOutcome, Record};
+use crate::store::{
+    Delivery, Expect, HttpCall, HttpResponse, Message, Op, OpResult, PutOutcome, Record,
+};
 
 /// Shared between a flow's store port and its driver. The lock is taken only for a few
 /// pushes and pops and never held while the host runs an operation, so a re-entrant host
@@ -161,6 +163,44 @@ impl StorePort {
             OpResult::Listed { items, next_cursor } => Ok(Page { items, next_cursor }),
             other => Err(mismatch("list", &other)),
         }
+    }
+}
+
+impl StorePort {
+    /// Hands a message to the host's mailer or SMS gateway and waits for its answer. A
+    /// failure is `delivery_failed`: the flow reports it, never pretends the message left.
+    pub async fn send_message(&self, message: Message) -> Result<Delivery> {
+        match self.effect(Op::SendMessage(message)).await? {
+            OpResult::Sent(delivery) => Ok(delivery),
+            OpResult::Failed { message } => Err(err(
+                ErrorCode::DeliveryFailed,
+                format!("the message could not be delivered: {message}"),
+            )),
+            other => Err(mismatch("send_message", &other)),
+        }
+    }
+
+    /// Asks the host to perform one HTTP request. A transport failure or timeout is
+    /// `upstream_unavailable`; any HTTP status is a response.
+    pub async fn http(&self, call: HttpCall) -> Result<HttpResponse> {
+        match self.effect(Op::HttpRequest(call)).await? {
+            OpResult::Responded(response) => Ok(response),
+            OpResult::Failed { message } => Err(err(
+                ErrorCode::UpstreamUnavailable,
+                format!("the HTTP request failed: {message}"),
+            )),
+            other => Err(mismatch("http_request", &other)),
+        }
+    }
+
+    /// Like [`StorePort::execute`] but keeps `failed` as a result, for the effects whose
+    /// failure has its own code.
+    async fn effect(&self, op: Op) -> Result<OpResult> {
+        OpFuture {
+            mailbox: &self.mailbox,
+            state: State::Unsent(Some(op)),
+        }
+        .await
     }
 }
 

@@ -88,6 +88,14 @@ impl SyncStore for TinyStore {
                 items: vec![],
                 next_cursor: None,
             },
+            Op::SendMessage(m) => OpResult::Sent(crate::store::Delivery {
+                id: Some(format!("to:{}", m.to)),
+            }),
+            Op::HttpRequest(c) => OpResult::Responded(crate::store::HttpResponse {
+                status: 200,
+                headers: vec![],
+                body: c.url.clone(),
+            }),
         }
     }
 }
@@ -518,4 +526,78 @@ fn execute_passes_through_raw_results_and_maps_failure() {
     let (first, second) = done(flow.resume(seq, OpResult::failed("x")).unwrap()).unwrap();
     assert!(matches!(first, OpResult::Got(Some(_))));
     assert_eq!(second, Err(ErrorCode::StoreUnavailable));
+}
+
+fn note(to: &str) -> crate::store::Message {
+    crate::store::Message {
+        channel: crate::store::Channel::Sms,
+        to: to.into(),
+        template: "login_code".into(),
+        subject: String::new(),
+        text: "code 1".into(),
+        data: json!({}),
+    }
+}
+
+#[test]
+fn effects_are_driven_like_store_operations_and_fail_with_their_own_codes() {
+    let make = || {
+        Flow::new(|port| async move {
+            let d = port.send_message(note("+15550100")).await?;
+            let r = port
+                .http(crate::store::HttpCall {
+                    method: "GET".into(),
+                    url: "https://h/range/ABCDE".into(),
+                    headers: vec![],
+                    body: None,
+                    timeout_ms: 10,
+                })
+                .await?;
+            Ok((d.id, r.body))
+        })
+    };
+    let mut store = TinyStore::default();
+    let got = run_sync(make(), &mut store).unwrap();
+    assert_eq!(
+        got,
+        (Some("to:+15550100".into()), "https://h/range/ABCDE".into())
+    );
+
+    for (fail_at, code) in [
+        (0, ErrorCode::DeliveryFailed),
+        (1, ErrorCode::UpstreamUnavailable),
+    ] {
+        let mut store = TinyStore {
+            fail_at: Some(fail_at),
+            ..TinyStore::default()
+        };
+        assert_eq!(run_sync(make(), &mut store).unwrap_err().code(), code);
+    }
+
+    // A store result does not answer an effect, and a status outside 100..=599 is refused.
+    let mut flow = make();
+    let Step::Need { seq, .. } = flow.start().unwrap() else {
+        panic!()
+    };
+    assert_eq!(
+        flow.resume(seq, OpResult::Deleted(true))
+            .unwrap_err()
+            .code(),
+        ErrorCode::FlowProtocol
+    );
+    let Step::Need { seq, .. } = flow
+        .resume(seq, OpResult::Sent(crate::store::Delivery { id: None }))
+        .unwrap()
+    else {
+        panic!()
+    };
+    let bad = OpResult::Responded(crate::store::HttpResponse {
+        status: 999,
+        headers: vec![],
+        body: String::new(),
+    });
+    assert_eq!(
+        flow.resume(seq, bad).unwrap_err().code(),
+        ErrorCode::FlowProtocol
+    );
 }

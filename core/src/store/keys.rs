@@ -30,6 +30,18 @@
 //! | `org_invitations` | invitation token hash | invitation record | invitation lifetime |
 //! | `org_invitations_by_org` | `<org id>/<token hash>` | `{}` index entry | invitation lifetime |
 //! | `audit` | `<time, 20 digits>/<event id>` | audit event | retention |
+//! | `audit_by_user` / `audit_by_org` / `audit_by_agent` | `<owner>/<time>/<event id>` | `{}` index entry | retention |
+//! | `users_by_phone` | E.164 phone | `{"user_id"}` | none |
+//! | `applications` | application id | application record | none |
+//! | `applications_by_key` | access key | `{"app_id"}` | none |
+//! | `otp_challenges` | challenge id | numeric-code record | code lifetime |
+//! | `magic_links` | token hash | magic-link record | link lifetime |
+//! | `user_magic_links` | `<user id>/<token hash>` | `{}` index entry | link lifetime |
+//! | `rate_limits` | `<scope>/<subject>/<window start>` | counter | window |
+//! | `agent_tokens_by_user` | `<user id>/<token id>` | `{}` index entry | none |
+//! | `agent_pending_by_user` | `<user id>/<confirmation hash>` | `{}` index entry | action lifetime |
+//! | `org_slugs` | slug | `{"org_id"}` | none |
+//! | `org_children` | `<parent id>/<child id>` | `{}` index entry | none |
 
 use std::fmt::Write as _;
 
@@ -73,6 +85,35 @@ pub const ORG_INVITATIONS_BY_ORG: &str = "org_invitations_by_org";
 /// Audit events, keyed so that key order is time order.
 pub const AUDIT: &str = "audit";
 
+/// Index: audit events by user (`<user id>/<time>/<event id>`).
+pub const AUDIT_BY_USER: &str = "audit_by_user";
+/// Index: audit events by organization.
+pub const AUDIT_BY_ORG: &str = "audit_by_org";
+/// Index: audit events by agent token.
+pub const AUDIT_BY_AGENT: &str = "audit_by_agent";
+/// Index: E.164 phone → user id.
+pub const USERS_BY_PHONE: &str = "users_by_phone";
+/// Application records, by id.
+pub const APPLICATIONS: &str = "applications";
+/// Index: application access key → id.
+pub const APPLICATIONS_BY_KEY: &str = "applications_by_key";
+/// One-time-code challenges (email/SMS verification, password reset, login codes).
+pub const OTP_CHALLENGES: &str = "otp_challenges";
+/// Magic links, by token hash.
+pub const MAGIC_LINKS: &str = "magic_links";
+/// Index: a user's outstanding magic links.
+pub const USER_MAGIC_LINKS: &str = "user_magic_links";
+/// Fixed-window rate-limit counters.
+pub const RATE_LIMITS: &str = "rate_limits";
+/// Index: the agent tokens a user delegated.
+pub const AGENT_TOKENS_BY_USER: &str = "agent_tokens_by_user";
+/// Index: the pending actions awaiting a user's decision.
+pub const AGENT_PENDING_BY_USER: &str = "agent_pending_by_user";
+/// Index: organization slug → id.
+pub const ORG_SLUGS: &str = "org_slugs";
+/// Index: an organization's direct children.
+pub const ORG_CHILDREN: &str = "org_children";
+
 /// Every namespace, for hosts that create one table per namespace up front.
 pub const ALL_NAMESPACES: &[&str] = &[
     USERS,
@@ -93,6 +134,20 @@ pub const ALL_NAMESPACES: &[&str] = &[
     ORG_INVITATIONS,
     ORG_INVITATIONS_BY_ORG,
     AUDIT,
+    AUDIT_BY_USER,
+    AUDIT_BY_ORG,
+    AUDIT_BY_AGENT,
+    USERS_BY_PHONE,
+    APPLICATIONS,
+    APPLICATIONS_BY_KEY,
+    OTP_CHALLENGES,
+    MAGIC_LINKS,
+    USER_MAGIC_LINKS,
+    RATE_LIMITS,
+    AGENT_TOKENS_BY_USER,
+    AGENT_PENDING_BY_USER,
+    ORG_SLUGS,
+    ORG_CHILDREN,
 ];
 
 pub use crate::agent::counters::{failures_key, requests_key, rpm_key, spend_key};
@@ -216,6 +271,87 @@ pub fn audit_event(now: i64, event_id: &str) -> String {
     out
 }
 
+/// Key of an audit index entry: `<owner>/<time>/<event id>`, so an owner's events list in
+/// time order and a time range is a cursor.
+pub fn audit_index(owner: &str, now: i64, event_id: &str) -> String {
+    let mut out = owner_prefix(owner);
+    out.push_str(&audit_event(now, event_id));
+    out
+}
+
+/// The audit key prefix of events at or after `since` within `prefix` is not expressible as a
+/// prefix; this is the cursor to start a scan from (everything strictly after it is at or
+/// after `since`).
+pub fn audit_cursor_before(prefix: &str, since: i64) -> Option<String> {
+    if since <= 0 {
+        return None;
+    }
+    // Time `since - 1` padded, then the byte after every id character ('/' + 0xFF-free):
+    // "<prefix><since-1 padded>/\u{10FFFF}" sorts after all events at since-1.
+    let mut out = prefix.to_owned();
+    let _ = write!(out, "{:020}", since - 1);
+    out.push(SEP);
+    out.push(char::MAX);
+    Some(out)
+}
+
+/// Key of the phone index entry (E.164, normalised by the caller).
+pub fn user_by_phone(phone: &str) -> String {
+    segment(phone)
+}
+
+/// Key of an application record.
+pub fn application(app_id: &str) -> String {
+    segment(app_id)
+}
+
+/// Key of the access-key index entry.
+pub fn application_by_key(access_key: &str) -> String {
+    segment(access_key)
+}
+
+/// Key of a one-time-code challenge.
+pub fn otp_challenge(challenge_id: &str) -> String {
+    segment(challenge_id)
+}
+
+/// Key of a magic link.
+pub fn magic_link(token_hash: &str) -> String {
+    segment(token_hash)
+}
+
+/// Key of a user's magic-link index entry.
+pub fn user_magic_link(user_id: &str, token_hash: &str) -> String {
+    pair(user_id, token_hash)
+}
+
+/// Key of a rate-limit counter: `<scope>/<subject>/<window start>`.
+pub fn rate_limit(scope: &str, subject: &str, window_start: i64) -> String {
+    let mut out = pair(scope, subject);
+    let _ = write!(out, "{SEP}{window_start}");
+    out
+}
+
+/// Key of a user's agent-token index entry.
+pub fn user_agent_token(user_id: &str, token_id: &str) -> String {
+    pair(user_id, token_id)
+}
+
+/// Key of a user's pending-action index entry.
+pub fn user_pending_action(user_id: &str, confirmation_hash: &str) -> String {
+    pair(user_id, confirmation_hash)
+}
+
+/// Key of the slug index entry.
+pub fn org_slug(slug: &str) -> String {
+    segment(slug)
+}
+
+/// Key of a child index entry.
+pub fn org_child(parent_id: &str, child_id: &str) -> String {
+    pair(parent_id, child_id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,6 +373,17 @@ mod tests {
         let b = audit_event(1_000, "a");
         assert!(a < b, "{a} < {b}");
         assert_eq!(audit_event(-5, "e"), "00000000000000000000/e");
+    }
+
+    #[test]
+    fn audit_index_cursor_skips_exactly_the_earlier_events() {
+        let p = owner_prefix("u1");
+        let early = audit_index("u1", 99, "zzzz");
+        let at = audit_index("u1", 100, "0");
+        let cursor = audit_cursor_before(&p, 100).unwrap();
+        assert!(early < cursor && cursor < at, "{early} < {cursor} < {at}");
+        assert_eq!(audit_cursor_before(&p, 0), None);
+        assert_eq!(rate_limit("login", "1.2.3.4", 60), "login/1.2.3.4/60");
     }
 
     #[test]

@@ -101,6 +101,84 @@ pub enum Op {
         /// Only keys strictly greater than this (the previous page's `next_cursor`).
         cursor: Option<String>,
     },
+    /// Outbound effect: deliver an email or SMS (Django's `send_mail`, a Twilio client, a
+    /// queue). Not a store operation, but driven the same way so a flow can wait for it.
+    SendMessage(Message),
+    /// Outbound effect: one HTTP request (the HIBP range query, an audit webhook).
+    HttpRequest(HttpCall),
+}
+
+/// The channel of an outbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// E-mail; `to` is an address.
+    Email,
+    /// SMS; `to` is an E.164 phone number.
+    Sms,
+}
+
+/// A message the host must deliver. `subject` and `text` are ready to send; `template`
+/// and `data` let a host render its own version instead.
+///
+/// JSON form: `{"op": "send_message", "channel": "email", "to": "…", "template":
+/// "login_code", "subject": "…", "text": "…", "data": {"code": "123456", …}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// Email or SMS.
+    pub channel: Channel,
+    /// The recipient.
+    pub to: String,
+    /// What the message is for: `email_verification`, `phone_verification`,
+    /// `password_reset`, `magic_link`, `login_code`, `organization_invitation`.
+    pub template: String,
+    /// A subject line (unused for SMS).
+    pub subject: String,
+    /// The plain-text body, rendered by the core.
+    pub text: String,
+    /// The values the text was rendered from (`code`, `link`, `expires_in`, …).
+    pub data: Value,
+}
+
+/// An HTTP request the host must perform.
+///
+/// JSON form: `{"op": "http_request", "method": "GET", "url": "…", "headers": [["Add-Padding",
+/// "true"]], "body": null, "timeout_ms": 3000}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpCall {
+    /// `GET`, `POST`, …
+    pub method: String,
+    /// The absolute URL.
+    pub url: String,
+    /// Request headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The request body, if any.
+    pub body: Option<String>,
+    /// Give up after this long and answer `failed`.
+    pub timeout_ms: u64,
+}
+
+/// The host's answer to [`Op::SendMessage`]: the message was accepted for delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivery {
+    /// The provider's message id, when it gives one (logged in the audit trail).
+    pub id: Option<String>,
+}
+
+/// The host's answer to [`Op::HttpRequest`]: the response (any status; a transport error
+/// is `failed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpResponse {
+    /// The status code, 100–599.
+    pub status: u16,
+    /// Response headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body as text.
+    pub body: String,
 }
 
 /// The condition of a `put`.
@@ -169,8 +247,13 @@ pub enum OpResult {
         /// Pass as `cursor` to get the next page; `None` when the scan is complete.
         next_cursor: Option<String>,
     },
+    /// Answer to `send_message`: accepted for delivery.
+    Sent(Delivery),
+    /// Answer to `http_request`: the response.
+    Responded(HttpResponse),
     /// The store could not run the operation (or cannot tell whether it ran). Valid as
-    /// the answer to any operation; the core fails closed with `store_unavailable`.
+    /// the answer to any operation; the core fails closed with `store_unavailable`
+    /// (`delivery_failed` / `upstream_unavailable` for the two outbound effects).
     Failed {
         /// A message for the logs.
         message: String,
@@ -190,6 +273,10 @@ pub enum OpKind {
     Incr,
     /// `list`
     List,
+    /// `send_message`
+    SendMessage,
+    /// `http_request`
+    HttpRequest,
 }
 
 impl OpKind {
@@ -201,6 +288,8 @@ impl OpKind {
             OpKind::Delete => "delete",
             OpKind::Incr => "incr",
             OpKind::List => "list",
+            OpKind::SendMessage => "send_message",
+            OpKind::HttpRequest => "http_request",
         }
     }
 }
@@ -214,18 +303,27 @@ impl Op {
             Op::Delete { .. } => OpKind::Delete,
             Op::Incr { .. } => OpKind::Incr,
             Op::List { .. } => OpKind::List,
+            Op::SendMessage(_) => OpKind::SendMessage,
+            Op::HttpRequest(_) => OpKind::HttpRequest,
         }
     }
 
-    /// The namespace the operation touches.
-    pub fn ns(&self) -> &str {
+    /// The namespace the operation touches; `None` for the outbound effects.
+    pub fn ns(&self) -> Option<&str> {
         match self {
             Op::Get { ns, .. }
             | Op::Put { ns, .. }
             | Op::Delete { ns, .. }
             | Op::Incr { ns, .. }
-            | Op::List { ns, .. } => ns,
+            | Op::List { ns, .. } => Some(ns),
+            Op::SendMessage(_) | Op::HttpRequest(_) => None,
         }
+    }
+
+    /// True for the outbound effects (`send_message`, `http_request`), which a store
+    /// hands to the host's mailer or HTTP client rather than its database.
+    pub fn is_effect(&self) -> bool {
+        matches!(self, Op::SendMessage(_) | Op::HttpRequest(_))
     }
 }
 
@@ -239,6 +337,8 @@ impl OpResult {
             OpResult::Deleted(_) => Some(OpKind::Delete),
             OpResult::Incremented(_) => Some(OpKind::Incr),
             OpResult::Listed { .. } => Some(OpKind::List),
+            OpResult::Sent(_) => Some(OpKind::SendMessage),
+            OpResult::Responded(_) => Some(OpKind::HttpRequest),
             OpResult::Failed { .. } => None,
         }
     }
@@ -363,6 +463,42 @@ mod tests {
             assert_eq!(serde_json::to_value(&result).unwrap(), wire);
             assert_eq!(serde_json::from_value::<OpResult>(wire).unwrap(), result);
         }
+    }
+
+    #[test]
+    fn effect_json_forms_are_stable() {
+        let send = json!({"op": "send_message", "channel": "email", "to": "a@example.com",
+                          "template": "login_code", "subject": "s", "text": "t",
+                          "data": {"code": "123456"}});
+        let op: Op = serde_json::from_value(send.clone()).unwrap();
+        assert_eq!(op.kind(), OpKind::SendMessage);
+        assert!(op.is_effect() && op.ns().is_none());
+        assert_eq!(serde_json::to_value(&op).unwrap(), send);
+        let http = json!({"op": "http_request", "method": "GET", "url": "https://x/range/ABCDE",
+                          "headers": [["Add-Padding", "true"]], "body": null, "timeout_ms": 3000});
+        let op: Op = serde_json::from_value(http.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&op).unwrap(), http);
+        let sent = json!({"sent": {"id": null}});
+        assert_eq!(
+            serde_json::from_value::<OpResult>(sent).unwrap().kind(),
+            Some(OpKind::SendMessage)
+        );
+        let responded = json!({"responded": {"status": 200, "headers": [], "body": "x"}});
+        assert_eq!(
+            serde_json::to_value(serde_json::from_value::<OpResult>(responded.clone()).unwrap())
+                .unwrap(),
+            responded
+        );
+        assert!(
+            serde_json::from_value::<Op>(json!({"op": "send_message", "channel": "fax",
+            "to": "x", "template": "t", "subject": "s", "text": "t", "data": null}))
+            .is_err()
+        );
+        assert!(
+            serde_json::from_value::<Op>(json!({"op": "send_message", "channel": "sms",
+            "to": "x", "template": "t", "subject": "s", "text": "t", "data": null, "x": 1}))
+            .is_err()
+        );
     }
 
     #[test]

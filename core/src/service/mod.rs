@@ -1,0 +1,127 @@
+//! The auth flows over the Store port: register, login, refresh, logout, 2FA, password
+//! reset, magic links, one-time codes, applications, agents, organizations, audit and
+//! maintenance.
+//!
+//! An [`Engine`] holds what every flow reads and nobody writes at run time: the settings,
+//! the signing keys and the compiled RBAC policy. Each flow is a method that takes its
+//! input by value plus a [`RequestContext`] (the time, the client, the application, the
+//! trace id) and returns a [`Flow`]; the host drives it over its store
+//! ([`crate::drive`]). Nothing here reads a clock or a database: time is `ctx.now`, state
+//! is what the store answers.
+//!
+//! Write order rule (the driver may drop a flow between any two operations): counters and
+//! revocations first, then the record that grants, then indexes and audit. Every prefix
+//! of a flow's writes leaves the store safe; at worst an index entry points at nothing,
+//! and readers treat a dangling entry as absent.
+
+pub mod audit;
+pub mod auth;
+pub mod breach;
+pub mod context;
+pub mod limits;
+pub mod records;
+pub mod second_factor;
+pub mod sessions;
+pub mod users;
+
+#[cfg(test)]
+mod tests;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::config::Settings;
+use crate::drive::{Flow, StorePort};
+use crate::error::Result;
+use crate::jwt::KeySet;
+use crate::password::{Argon2Params, VerifyOptions};
+use crate::rbac::{PolicyDocument, Snapshot};
+
+pub use context::RequestContext;
+
+/// The configured core: settings, keys and the RBAC policy, shared by every flow.
+/// Cloning is cheap (one `Arc`), and an engine is `Send + Sync`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: Settings,
+    keys: KeySet,
+    policy: Snapshot,
+    argon2: Argon2Params,
+    verify: VerifyOptions,
+    /// A real hash of a random password under the current parameters: verified against
+    /// when the identifier is unknown, so an unknown user costs the same work as a known one.
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("preset", &self.inner.settings.preset)
+            .field("keys", &self.inner.keys.keys().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Validates the settings, compiles the policy and prepares the equal-work hash.
+    pub fn new(settings: Settings, keys: KeySet, policy: &PolicyDocument) -> Result<Engine> {
+        settings.validate()?;
+        let policy = Snapshot::compile(policy)?;
+        let argon2 = settings.argon2_params();
+        let verify = settings.password_verify_options();
+        let dummy = crate::secret::generate(crate::secret::SecretKind::Refresh)?;
+        let dummy_hash = crate::password::hash(dummy.raw(), &argon2)?;
+        Ok(Engine {
+            inner: Arc::new(Inner {
+                settings,
+                keys,
+                policy,
+                argon2,
+                verify,
+                dummy_hash,
+            }),
+        })
+    }
+
+    /// The settings the engine was built with.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// The signing and verification keys.
+    pub fn keys(&self) -> &KeySet {
+        &self.inner.keys
+    }
+
+    /// The compiled RBAC policy.
+    pub fn policy(&self) -> &Snapshot {
+        &self.inner.policy
+    }
+
+    pub(crate) fn argon2(&self) -> &Argon2Params {
+        &self.inner.argon2
+    }
+
+    pub(crate) fn verify_options(&self) -> &VerifyOptions {
+        &self.inner.verify
+    }
+
+    pub(crate) fn dummy_hash(&self) -> &str {
+        &self.inner.dummy_hash
+    }
+
+    /// Builds a flow from an `async` body that gets the engine and the store port.
+    pub(crate) fn flow<T, F, Fut>(&self, body: F) -> Flow<T>
+    where
+        T: 'static,
+        F: FnOnce(Engine, StorePort) -> Fut,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+    {
+        let engine = self.clone();
+        Flow::new(move |port| body(engine, port))
+    }
+}
