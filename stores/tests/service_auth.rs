@@ -188,3 +188,228 @@ fn session_limits_deny_or_revoke_the_oldest() {
     host.run(host.engine.me(second.access_token, host.ctx()))
         .unwrap();
 }
+
+#[test]
+fn a_login_resumed_with_wrongly_typed_results_refuses_and_still_waits() {
+    use tenxyte_core::drive::Step;
+    use tenxyte_core::store::{OpResult, SyncStore};
+    let mut host = Host::new(json!({}));
+    register(&mut host, "hal@example.com");
+    let mut flow = host.engine.login(
+        LoginRequest {
+            email: Some("hal@example.com".into()),
+            password: PASSWORD.into(),
+            ..LoginRequest::default()
+        },
+        host.ctx(),
+    );
+    let mut step = flow.start().unwrap();
+    let mut answered = 0;
+    loop {
+        match step {
+            Step::Done(result) => {
+                result.unwrap();
+                break;
+            }
+            Step::Need { seq, op } => {
+                // Every wrong kind of answer is refused without advancing the flow.
+                for wrong in [
+                    OpResult::Deleted(true),
+                    OpResult::Incremented(1),
+                    OpResult::Got(None),
+                    OpResult::Listed {
+                        items: vec![],
+                        next_cursor: None,
+                    },
+                ] {
+                    if wrong.kind() == Some(op.kind()) {
+                        continue;
+                    }
+                    let e = flow.resume(seq, wrong).unwrap_err();
+                    assert_eq!(e.code(), ErrorCode::FlowProtocol);
+                }
+                let e = flow.resume(seq + 1, OpResult::Deleted(true)).unwrap_err();
+                assert_eq!(e.code(), ErrorCode::FlowProtocol);
+                let right = host.store.execute(&op);
+                step = flow.resume(seq, right).unwrap();
+                answered += 1;
+            }
+        }
+    }
+    assert_eq!(answered, flow.transcript().len());
+}
+
+#[test]
+fn the_audit_trail_is_queryable_by_user_and_time_and_redacted() {
+    use tenxyte_core::service::audit::AuditQuery;
+    let mut host = Host::new(json!({}));
+    let id = register(&mut host, "ida@example.com");
+    host.advance(100);
+    let since = host.clock.now();
+    // Events order by second; within one second their order is unspecified.
+    login(&mut host, "ida@example.com");
+    host.advance(1);
+    login_with(&mut host, "ida@example.com", "wrong").unwrap_err();
+    login_with(&mut host, "nobody@example.com", "wrong").unwrap_err();
+    let (engine, ctx) = (host.engine.clone(), host.ctx());
+    let q = |q: AuditQuery| engine.audit_query(q, ctx.clone());
+    let mine = host
+        .run(q(AuditQuery {
+            user_id: Some(id.clone()),
+            ..AuditQuery::default()
+        }))
+        .unwrap();
+    let actions: Vec<_> = mine.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["register", "login", "login_failed"]);
+    let recent = host
+        .run(q(AuditQuery {
+            user_id: Some(id.clone()),
+            since: Some(since),
+            ..AuditQuery::default()
+        }))
+        .unwrap();
+    assert_eq!(recent.items.len(), 2);
+    let all = host
+        .run(q(AuditQuery {
+            action: Some("login_failed".into()),
+            ..AuditQuery::default()
+        }))
+        .unwrap();
+    assert_eq!(all.items.len(), 2);
+    // The unknown identifier is redacted in the details.
+    let unknown = all.items.iter().find(|e| e.user_id.is_none()).unwrap();
+    assert_eq!(unknown.details["email"], json!("***REDACTED***"));
+    assert_eq!(unknown.ip.as_deref(), Some("203.0.113.7"));
+    // Paging: one at a time, in order, ending with no cursor.
+    let mut cursor = None;
+    let mut paged = Vec::new();
+    loop {
+        let page = host
+            .run(q(AuditQuery {
+                user_id: Some(id.clone()),
+                limit: Some(1),
+                cursor: cursor.clone(),
+                ..AuditQuery::default()
+            }))
+            .unwrap();
+        paged.extend(page.items.into_iter().map(|e| e.action));
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, ["register", "login", "login_failed"]);
+}
+
+#[test]
+fn maintenance_purges_expired_records_orphans_and_old_audit_and_is_idempotent() {
+    use tenxyte_core::service::maintenance::MaintenanceRequest;
+    use tenxyte_core::store::{keys, Expect, Op, SyncStore};
+    // Events written under a long retention, then the retention is shortened: the store's
+    // TTL keeps them, so rotation must remove them.
+    let mut host = Host::new(json!({"audit": {"retention_secs": 100_000}}));
+    register(&mut host, "jo@example.com");
+    let t = login(&mut host, "jo@example.com");
+    let out = host
+        .engine
+        .logout(t.access_token, LogoutRequest::default(), host.ctx());
+    host.run(out).unwrap();
+    // A blacklist entry whose logical expiry passed but whose TTL is longer, and an index
+    // entry pointing at nothing.
+    host.store.execute(&Op::Put {
+        ns: keys::JWT_BLACKLIST.into(),
+        key: "old-jti".into(),
+        value: json!({"exp": host.clock.now() - 1}),
+        ttl_secs: Some(10_000),
+        expect: Expect::Any,
+    });
+    host.store.execute(&Op::Put {
+        ns: keys::USER_SESSIONS.into(),
+        key: keys::user_session("u-x", "gone"),
+        value: json!({}),
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+    host.advance(2000);
+    host.engine = common::engine(json!({"audit": {"enabled": true, "retention_secs": 1000}}));
+    let report = host
+        .run(
+            host.engine
+                .maintenance(MaintenanceRequest::default(), host.ctx()),
+        )
+        .unwrap();
+    assert_eq!(report.expired_removed, 1, "{report:?}");
+    assert_eq!(report.orphans_removed, 1, "{report:?}");
+    assert!(report.audit_removed >= 3, "{report:?}");
+    assert!(!report.more);
+    let again = host
+        .run(
+            host.engine
+                .maintenance(MaintenanceRequest::default(), host.ctx()),
+        )
+        .unwrap();
+    assert_eq!(
+        (
+            again.expired_removed,
+            again.orphans_removed,
+            again.audit_removed
+        ),
+        (0, 0, 0)
+    );
+}
+
+#[test]
+fn the_login_2fa_gate_needs_a_fresh_code_or_a_backup_code() {
+    use tenxyte_core::otp::{OtpSecret, Totp};
+    use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
+    let mut host = Host::new(json!({}));
+    let id = register(&mut host, "kim@example.com");
+    // Turn 2FA on directly in the record (the setup flow has its own tests).
+    let secret = OtpSecret::from_bytes(vec![9u8; 20]).unwrap();
+    let backup = "2345-6789-abcd";
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+    }) else {
+        panic!()
+    };
+    let mut user = rec.value;
+    user["mfa"] = json!({"enabled": true, "totp_secret": secret.to_base32(),
+        "backup_codes": [tenxyte_core::password::backup_codes::hash_code(backup, &host.engine.settings().argon2_params()).unwrap()]});
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Version(rec.version),
+    });
+
+    let with = |host: &Host, code: Option<&str>| {
+        host.engine.login(
+            LoginRequest {
+                email: Some("kim@example.com".into()),
+                password: PASSWORD.into(),
+                totp_code: code.map(str::to_owned),
+                ..LoginRequest::default()
+            },
+            host.ctx(),
+        )
+    };
+    let e = host.run(with(&host, None)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MfaRequired);
+    assert_eq!(
+        host.run(with(&host, Some("000000"))).unwrap_err().code(),
+        ErrorCode::InvalidCode
+    );
+    let code = Totp::new(secret).code_at(host.clock.now()).unwrap();
+    host.run(with(&host, Some(&code))).unwrap();
+    assert_eq!(
+        host.run(with(&host, Some(&code))).unwrap_err().code(),
+        ErrorCode::Replayed
+    );
+    host.run(with(&host, Some(backup))).unwrap();
+    assert_eq!(
+        host.run(with(&host, Some(backup))).unwrap_err().code(),
+        ErrorCode::InvalidCode
+    );
+}

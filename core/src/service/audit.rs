@@ -174,6 +174,18 @@ pub struct AuditPage {
     pub next_cursor: Option<String>,
 }
 
+impl Engine {
+    /// Lists audit events (see [`query`]). Who may see what is the caller's decision (the
+    /// HTTP layer lets users see their own events and audit-permission holders all).
+    pub fn audit_query(
+        &self,
+        q: AuditQuery,
+        _ctx: RequestContext,
+    ) -> crate::drive::Flow<AuditPage> {
+        self.flow(move |_, port| async move { query(&port, &q).await })
+    }
+}
+
 /// Lists events matching `q`. At most one filter among user, organization and agent may
 /// be given (each is its own index).
 pub async fn query(port: &StorePort, q: &AuditQuery) -> Result<AuditPage> {

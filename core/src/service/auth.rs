@@ -448,7 +448,14 @@ async fn login(
             if e2.category() == crate::Category::Store {
                 return Err(e2);
             }
-            let _ = record_failure(port, e, ctx, &user.id, "2fa").await;
+            let answer = record_failure(port, e, ctx, &user.id, "2fa").await;
+            // A store failure while counting wins (fail closed); a lock that this attempt
+            // triggered is reported as such; otherwise the code's own error.
+            if matches!(answer.category(), crate::Category::Store)
+                || answer.code() == ErrorCode::AccountLocked
+            {
+                return Err(answer);
+            }
             return Err(e2);
         }
     }

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::audit::{append, AuditEntry};
 use super::records::{RefreshToken, Session, User};
-use super::users::{decode, load, new_id, public_view, store};
+use super::users::{load, new_id, public_view, store};
 use super::{Engine, RequestContext};
 use crate::config::LimitAction;
 use crate::drive::StorePort;
@@ -396,10 +396,4 @@ async fn enforce_limits(
         }
     }
     Ok(())
-}
-
-/// Decodes a listed session record (used by maintenance).
-#[allow(dead_code)] // used by the maintenance flow
-pub(crate) fn decode_session(record: crate::store::Record) -> Result<Session> {
-    decode::<Session>(keys::SESSIONS, record).map(|v| v.value)
 }

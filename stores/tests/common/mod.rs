@@ -16,7 +16,8 @@ pub const T0: i64 = 1_767_225_600;
 /// Development preset with cheap argon2 so tests run fast, plus `overrides`.
 pub fn settings(overrides: Value) -> Settings {
     let base = json!({"password": {"argon2": {"memory_kib": 1024, "iterations": 1}},
-                      "jwt": {"refresh_token_rotation": true}, "rate_limit": {"enabled": false}});
+                      "jwt": {"refresh_token_rotation": true}, "rate_limit": {"enabled": false},
+                      "audit": {"enabled": true}});
     Settings::preset(Preset::Development)
         .with_overrides(base)
         .and_then(|s| s.with_overrides(overrides))
@@ -110,4 +111,46 @@ pub fn login(host: &mut Host, email: &str) -> tenxyte_core::service::sessions::T
         host.ctx(),
     );
     host.run(flow).expect("login")
+}
+
+/// Runs `make()` once to count its operations, then again with the store failing at each
+/// position in turn — before the operation runs and after it ran but lost its answer —
+/// and asserts the flow never succeeds and always ends with a host-side error
+/// (`store_unavailable`, or `delivery_failed` / `upstream_unavailable` at an effect).
+/// `setup` builds the same state for every run. Returns how many positions were swept.
+pub fn fault_sweep<S, T: std::fmt::Debug + 'static>(
+    overrides: Value,
+    setup: impl Fn(&mut Host) -> S,
+    make: impl Fn(&Host, &S) -> Flow<T>,
+) -> usize {
+    use tenxyte_stores::FaultStore;
+    let mut host = Host::new(overrides.clone());
+    let state = setup(&mut host);
+    let mut flow = make(&host, &state);
+    flow.run(&mut host.store)
+        .expect("the flow succeeds without faults");
+    let positions = flow.transcript().len();
+    assert!(positions > 0);
+    for k in 0..positions {
+        for lose_answer in [false, true] {
+            let mut host = Host::new(overrides.clone());
+            let state = setup(&mut host);
+            let mut flow = make(&host, &state);
+            let mut faulty = FaultStore::fail_nth(&mut host.store, k);
+            if lose_answer {
+                faulty = faulty.after_applying();
+            }
+            match flow.run(&mut faulty) {
+                Ok(v) => {
+                    panic!("position {k} (lose_answer={lose_answer}): the flow succeeded: {v:?}")
+                }
+                Err(e) => assert_eq!(
+                    e.category(),
+                    tenxyte_core::Category::Store,
+                    "position {k} (lose_answer={lose_answer}): {e}"
+                ),
+            }
+        }
+    }
+    positions
 }
