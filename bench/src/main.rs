@@ -16,6 +16,7 @@
 mod agent_rows;
 mod argon2_rows;
 mod fixtures;
+mod flow_rows;
 mod harness;
 mod jwt_rows;
 mod machine;
@@ -116,6 +117,7 @@ fn main() {
     totp_rows::rows(&mut bench);
     rbac_rows::rows(&mut bench);
     agent_rows::rows(&mut bench);
+    flow_rows::rows(&mut bench);
     argon2_rows::rows(&mut bench);
     let elapsed = started.elapsed();
 
