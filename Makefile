@@ -5,8 +5,10 @@ VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
 
 .PHONY: demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop bench bench-smoke cli
 
-## The end-to-end demo (a Rust example until the HTTP API exists).
+## The end-to-end demo on the embedded SQLite store: the quickstart and the AIRS story
+## through the flows, then the primitives tour (Rust examples until the HTTP API exists).
 demo:
+	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-story
 	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-demo
 
 ## Every test: style, lints, unit and integration tests, the wasm32 build, the vector

@@ -71,6 +71,25 @@ impl Engine {
     /// Validates the settings, compiles the policy and prepares the equal-work hash.
     pub fn new(settings: Settings, keys: KeySet, policy: &PolicyDocument) -> Result<Engine> {
         settings.validate()?;
+        let configured = settings.jwt.algorithm;
+        match keys.active() {
+            None => {
+                return Err(crate::error::err(
+                    crate::ErrorCode::InvalidKey,
+                    "the key set has no active signing key",
+                ))
+            }
+            Some(k) if k.algorithm().is_some_and(|a| a != configured) => {
+                return Err(crate::error::err(
+                    crate::ErrorCode::InvalidKey,
+                    format!(
+                        "the active key is for {:?} but jwt.algorithm is {configured:?}",
+                        k.algorithm()
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
         let policy = Snapshot::compile(policy)?;
         let argon2 = settings.argon2_params();
         let verify = settings.password_verify_options();
