@@ -202,16 +202,7 @@ async fn register(
     req: &RegisterRequest,
     ctx: &RequestContext,
 ) -> Result<Registered> {
-    let rl = &e.settings().rate_limit;
-    limits::hit(
-        port,
-        rl.enabled,
-        "register",
-        ctx.client_key(),
-        &rl.register,
-        ctx.now,
-    )
-    .await?;
+    limits::per_client(port, e, ctx, "register", &e.settings().rate_limit.register).await?;
     let email = match &req.email {
         Some(raw) => Some(normalize_email(raw).ok_or_else(|| {
             err(
@@ -366,16 +357,7 @@ async fn login(
     req: &LoginRequest,
     ctx: &RequestContext,
 ) -> Result<TokenResponse> {
-    let rl = &e.settings().rate_limit;
-    limits::hit(
-        port,
-        rl.enabled,
-        "login",
-        ctx.client_key(),
-        &rl.login,
-        ctx.now,
-    )
-    .await?;
+    limits::per_client(port, e, ctx, "login", &e.settings().rate_limit.login).await?;
     let found = match (&req.email, &req.phone) {
         (Some(email), None) => find_by_email(port, email).await?,
         (None, Some(phone)) => find_by_phone(port, phone).await?,
@@ -593,16 +575,7 @@ async fn refresh(
     raw: &str,
     ctx: &RequestContext,
 ) -> Result<TokenResponse> {
-    let rl = &e.settings().rate_limit;
-    limits::hit(
-        port,
-        rl.enabled,
-        "refresh",
-        ctx.client_key(),
-        &rl.refresh,
-        ctx.now,
-    )
-    .await?;
+    limits::per_client(port, e, ctx, "refresh", &e.settings().rate_limit.refresh).await?;
     let invalid = || {
         err(
             ErrorCode::RefreshTokenInvalid,

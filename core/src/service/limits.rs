@@ -8,6 +8,19 @@ use crate::drive::StorePort;
 use crate::error::{err, ErrorCode, Result};
 use crate::store::keys;
 
+/// [`hit`] keyed by the client IP, with the engine's `rate_limit.enabled` switch: the
+/// form every public endpoint uses.
+pub async fn per_client(
+    port: &StorePort,
+    engine: &super::Engine,
+    ctx: &super::RequestContext,
+    scope: &str,
+    windows: &[RateWindow],
+) -> Result<()> {
+    let enabled = engine.settings().rate_limit.enabled;
+    hit(port, enabled, scope, ctx.client_key(), windows, ctx.now).await
+}
+
 /// Counts one hit of `subject` against every window of `scope`; refuses with
 /// `too_many_requests` (`details.retry_after`, seconds) when any window is over its cap.
 /// Every window is counted even when an earlier one refuses, so a refused client keeps

@@ -326,18 +326,16 @@ async fn enforce_limits(
             }
             match d.limit_action {
                 LimitAction::Deny => {
-                    append(
+                    let details = json!({ "max_devices": d.max_devices });
+                    return Err(refuse(
                         port,
                         engine,
                         ctx,
-                        AuditEntry::failure("login", Some(user_id), ErrorCode::DeviceLimitReached),
-                    )
-                    .await?;
-                    return Err(err(
+                        user_id,
                         ErrorCode::DeviceLimitReached,
-                        "the maximum number of devices is reached",
+                        details,
                     )
-                    .with_details(json!({ "max_devices": d.max_devices })));
+                    .await);
                 }
                 LimitAction::RevokeOldest => {
                     let Some(oldest) = devices.first().map(|x| (*x).to_owned()) else {
@@ -364,18 +362,16 @@ async fn enforce_limits(
         while sessions.len() >= max {
             match s.limit_action {
                 LimitAction::Deny => {
-                    append(
+                    let details = json!({ "max_sessions": s.max_sessions });
+                    return Err(refuse(
                         port,
                         engine,
                         ctx,
-                        AuditEntry::failure("login", Some(user_id), ErrorCode::SessionLimitReached),
-                    )
-                    .await?;
-                    return Err(err(
+                        user_id,
                         ErrorCode::SessionLimitReached,
-                        "the maximum number of sessions is reached",
+                        details,
                     )
-                    .with_details(json!({ "max_sessions": s.max_sessions })));
+                    .await);
                 }
                 LimitAction::RevokeOldest => {
                     if sessions.is_empty() {
@@ -396,4 +392,26 @@ async fn enforce_limits(
         }
     }
     Ok(())
+}
+
+/// Audits a login refused by a limit and builds its error (a store failure while auditing
+/// wins: fail closed).
+async fn refuse(
+    port: &StorePort,
+    engine: &Engine,
+    ctx: &RequestContext,
+    user_id: &str,
+    code: ErrorCode,
+    details: Value,
+) -> crate::error::Error {
+    let entry = AuditEntry::failure("login", Some(user_id), code).details(details.clone());
+    if let Err(store_error) = append(port, engine, ctx, entry).await {
+        return store_error;
+    }
+    let what = if code == ErrorCode::DeviceLimitReached {
+        "devices"
+    } else {
+        "sessions"
+    };
+    err(code, format!("the maximum number of {what} is reached")).with_details(details)
 }
