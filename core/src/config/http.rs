@@ -68,6 +68,16 @@ pub struct CorsSettings {
     pub max_age_secs: u64,
 }
 
+/// The HTTP API layer (`core::http`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// Where the routes are mounted; starts and ends with `/` (default `/api/v1/auth/`).
+    pub prefix: String,
+    /// Request bodies larger than this are refused with 413 before they are parsed.
+    pub max_body_bytes: u64,
+}
+
 /// Application (client) authentication with `X-Access-Key` / `X-Access-Secret`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -34,7 +34,8 @@ mod wiring;
 
 pub use agents::{AgentSettings, OrganizationSettings, RateLimitBreach};
 pub use http::{
-    ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions, SecurityHeadersSettings,
+    ApiSettings, ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions,
+    SecurityHeadersSettings,
 };
 pub use jwt::{JwtAlgorithm, JwtSettings, RefreshCookieSettings, SameSite};
 pub use lockout::{ClientIpSettings, LockoutSettings, PathRateRule, RateLimitSettings, RateWindow};
@@ -94,6 +95,8 @@ pub struct Settings {
     pub cors: CorsSettings,
     /// Application (client) credentials.
     pub application_auth: ApplicationAuthSettings,
+    /// The HTTP API layer.
+    pub api: ApiSettings,
     /// AI-agent tokens (AIRS).
     pub agents: AgentSettings,
     /// Organizations.

@@ -6,7 +6,8 @@
 
 use super::agents::{AgentSettings, OrganizationSettings, RateLimitBreach};
 use super::http::{
-    ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions, SecurityHeadersSettings,
+    ApiSettings, ApplicationAuthSettings, AuditSettings, CorsSettings, FrameOptions,
+    SecurityHeadersSettings,
 };
 use super::jwt::{JwtAlgorithm, JwtSettings, RefreshCookieSettings, SameSite};
 use super::lockout::{ClientIpSettings, LockoutSettings, RateLimitSettings, RateWindow};
@@ -253,7 +254,15 @@ pub(super) fn settings_for(p: Preset) -> Settings {
         application_auth: ApplicationAuthSettings {
             enabled: true,
             verification_cache_secs: MINUTE,
-            exempt_paths: strings(&["/api/v1/health/", "/api/v1/docs/"]),
+            exempt_paths: strings(&[
+                "/api/v1/auth/health/",
+                "/api/v1/auth/docs/",
+                "/.well-known/",
+            ]),
+        },
+        api: ApiSettings {
+            prefix: "/api/v1/auth/".into(),
+            max_body_bytes: 1024 * 1024,
         },
         agents: AgentSettings {
             enabled: true,

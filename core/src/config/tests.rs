@@ -751,6 +751,20 @@ fn rule_cases() -> Vec<(&'static str, Preset, Value, ErrorCode, Vec<&'static str
             I,
             vec!["organizations.invitation_lifetime_secs"],
         ),
+        (
+            "api_prefix_and_body_limit",
+            m,
+            json!({"api": {"prefix": "/api/../x/"}}),
+            I,
+            vec!["api.prefix"],
+        ),
+        (
+            "api_prefix_and_body_limit",
+            m,
+            json!({"api": {"max_body_bytes": 10}}),
+            I,
+            vec!["api.max_body_bytes"],
+        ),
     ]
 }
 

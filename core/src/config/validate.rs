@@ -58,6 +58,7 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
     ("agent_budget", agent_budget),
     ("agent_heartbeat", agent_heartbeat),
     ("organization_depth", organization_depth),
+    ("api_prefix_and_body_limit", api_prefix_and_body_limit),
 ];
 
 /// Runs every check; the first failure is returned with `details.check` set to its name.
@@ -610,5 +611,29 @@ fn organization_depth(s: &Settings) -> Result<()> {
         s.organizations.invitation_lifetime_secs,
         60,
         30 * DAY,
+    )
+}
+
+/// The prefix is a clean absolute path ending in `/` (routes are appended to it), and the
+/// body limit leaves room for real requests without inviting memory exhaustion.
+fn api_prefix_and_body_limit(s: &Settings) -> Result<()> {
+    let p = &s.api.prefix;
+    let clean = p.starts_with('/')
+        && p.ends_with('/')
+        && !p.contains("//")
+        && !p.split('/').any(|seg| seg == "." || seg == "..")
+        && p.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/-_.~".contains(&b));
+    if !clean {
+        return Err(invalid(
+            "api.prefix",
+            "expected an absolute path of [A-Za-z0-9-_.~] segments starting and ending with /",
+        ));
+    }
+    in_range(
+        "api.max_body_bytes",
+        s.api.max_body_bytes,
+        1024,
+        64 * 1024 * 1024,
     )
 }
