@@ -320,6 +320,12 @@ error_codes! {
     /// The flow driver was misused: a result of the wrong kind or for a stale sequence
     /// number, a resume before start or after the end, or a flow that stalled.
     FlowProtocol = "flow_protocol", Input;
+    /// No route matches the request's path (HTTP 404).
+    RouteNotFound = "route_not_found", Input;
+    /// The path exists but not for this method (HTTP 405).
+    MethodNotAllowed = "method_not_allowed", Input;
+    /// The request body is larger than `api.max_body_bytes` (HTTP 413).
+    BodyTooLarge = "body_too_large", Input;
     /// An internal failure, such as the system random source being unavailable.
     Internal = "internal", Internal;
 }

@@ -19,6 +19,8 @@
 //! - [`drive`]: the resumable flow driver: `async fn` flows over the Store port, stepped
 //!   by any host (`start` → `Need{seq, op}` → `resume(seq, result)` → `Done`).
 //! - [`service`]: the auth, agent and organization flows over the Store port ([`service::Engine`]).
+//! - [`http`]: the framework-agnostic HTTP API (`Request` → flow → `Response`), its route
+//!   table and OpenAPI document.
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
 
@@ -28,6 +30,7 @@ pub mod config;
 pub mod drive;
 pub mod encoding;
 pub mod error;
+pub mod http;
 pub mod json;
 pub mod jwt;
 pub mod org;

@@ -148,22 +148,7 @@ impl Engine {
 
     /// The current user with roles and effective permissions.
     pub fn me(&self, access_token: String, ctx: RequestContext) -> Flow<Me> {
-        self.flow(move |e, port| async move {
-            let p = authenticate(&port, &e, &access_token, &ctx).await?;
-            p.require_scope(&[])?;
-            let subject = subject(&p.user);
-            Ok(Me {
-                user: public_view(&p.user),
-                roles: p.user.roles.clone(),
-                permissions: e
-                    .policy()
-                    .effective_permissions(&subject)
-                    .into_iter()
-                    .map(str::to_owned)
-                    .collect(),
-                session_id: p.session_id,
-            })
-        })
+        self.flow(move |e, port| async move { me(&port, &e, &access_token, &ctx).await })
     }
 
     /// Logs out: the access token's `jti` is blacklisted until it expires, its session
@@ -179,24 +164,52 @@ impl Engine {
 
     /// Ends every session of the token's user and blacklists the presented token.
     pub fn logout_all(&self, access_token: String, ctx: RequestContext) -> Flow<Value> {
-        self.flow(move |e, port| async move {
-            let p = authenticate(&port, &e, &access_token, &ctx).await?;
-            blacklist(&port, &p.jti, p.expires_at, ctx.now).await?;
-            let ended = end_all_sessions(&port, &p.user.id).await?;
-            append(
-                &port,
-                &e,
-                &ctx,
-                AuditEntry::success("logout_all", Some(&p.user.id))
-                    .details(json!({ "sessions": ended })),
-            )
-            .await?;
-            Ok(json!({ "message": "logged out everywhere", "sessions_ended": ended }))
-        })
+        self.flow(move |e, port| async move { logout_all(&port, &e, &access_token, &ctx).await })
     }
 }
 
-async fn register(
+pub(crate) async fn me(
+    port: &StorePort,
+    e: &Engine,
+    token: &str,
+    ctx: &RequestContext,
+) -> Result<Me> {
+    let p = authenticate(port, e, token, ctx).await?;
+    p.require_scope(&[])?;
+    let subject = subject(&p.user);
+    Ok(Me {
+        user: public_view(&p.user),
+        roles: p.user.roles.clone(),
+        permissions: e
+            .policy()
+            .effective_permissions(&subject)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        session_id: p.session_id,
+    })
+}
+
+pub(crate) async fn logout_all(
+    port: &StorePort,
+    e: &Engine,
+    token: &str,
+    ctx: &RequestContext,
+) -> Result<Value> {
+    let p = authenticate(port, e, token, ctx).await?;
+    blacklist(port, &p.jti, p.expires_at, ctx.now).await?;
+    let ended = end_all_sessions(port, &p.user.id).await?;
+    append(
+        port,
+        e,
+        ctx,
+        AuditEntry::success("logout_all", Some(&p.user.id)).details(json!({ "sessions": ended })),
+    )
+    .await?;
+    Ok(json!({ "message": "logged out everywhere", "sessions_ended": ended }))
+}
+
+pub(crate) async fn register(
     port: &StorePort,
     e: &Engine,
     req: &RegisterRequest,
@@ -351,7 +364,7 @@ fn check_names(first: &str, last: &str) -> Result<()> {
     Ok(())
 }
 
-async fn login(
+pub(crate) async fn login(
     port: &StorePort,
     e: &Engine,
     req: &LoginRequest,
@@ -569,7 +582,7 @@ async fn record_failure_inner(
     Ok(locked(until, ctx.now))
 }
 
-async fn refresh(
+pub(crate) async fn refresh(
     port: &StorePort,
     e: &Engine,
     raw: &str,
@@ -850,7 +863,7 @@ pub(crate) async fn blacklist(port: &StorePort, jti: &str, exp: i64, now: i64) -
     Ok(())
 }
 
-async fn logout(
+pub(crate) async fn logout(
     port: &StorePort,
     e: &Engine,
     token: &str,

@@ -1,0 +1,167 @@
+//! The OpenAPI 3.1 document, generated from the route table: paths, operation ids,
+//! request and response schemas, security schemes. Served at `{prefix}docs/schema/`.
+
+use serde_json::{json, Map, Value};
+
+use super::routes::{full_path, Auth, ROUTES};
+use crate::service::Engine;
+
+/// The document for this engine's prefix and settings.
+pub fn document(e: &Engine) -> Value {
+    let prefix = &e.settings().api.prefix;
+    let app_auth = e.settings().application_auth.enabled;
+    let mut paths = Map::new();
+    for r in ROUTES {
+        let path = full_path(prefix, r.path);
+        let mut op = Map::new();
+        op.insert("operationId".into(), r.name.into());
+        op.insert("summary".into(), r.summary.into());
+        op.insert("tags".into(), json!([r.tag]));
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if !params.is_empty() {
+            op.insert("parameters".into(), Value::Array(params));
+        }
+        if let Some(req) = r.request {
+            op.insert(
+                "requestBody".into(),
+                json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{req}")}}}}),
+            );
+        }
+        let mut responses = Map::new();
+        responses.insert(
+            r.status.to_string(),
+            json!({"description": "Success", "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{}", r.response)}}}}),
+        );
+        responses.insert(
+            "default".into(),
+            json!({"description": "An error: see the `code` (docs/error-codes.md)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
+        );
+        op.insert("responses".into(), Value::Object(responses));
+        let exempt = e
+            .settings()
+            .application_auth
+            .exempt_paths
+            .iter()
+            .any(|p| path.starts_with(p.as_str()));
+        let mut requirement = Map::new();
+        if app_auth && !exempt {
+            requirement.insert("AccessKey".into(), json!([]));
+            requirement.insert("AccessSecret".into(), json!([]));
+        }
+        match r.auth {
+            Auth::Public => {}
+            Auth::Bearer => {
+                requirement.insert("Bearer".into(), json!([]));
+            }
+            Auth::Agent => {
+                requirement.insert("AgentBearer".into(), json!([]));
+            }
+        }
+        op.insert("security".into(), json!([Value::Object(requirement)]));
+        let entry = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(m) = entry {
+            m.insert(r.method.to_ascii_lowercase(), Value::Object(op));
+        }
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Tenxyte Core API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Authentication and authorization: the same routes and answers on every host."
+        },
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "Bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT (at+jwt)"},
+                "AgentBearer": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`AgentBearer <agent token>`"},
+                "AccessKey": {"type": "apiKey", "in": "header", "name": "X-Access-Key"},
+                "AccessSecret": {"type": "apiKey", "in": "header", "name": "X-Access-Secret"}
+            },
+            "schemas": schemas()
+        }
+    })
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+fn nullable_string() -> Value {
+    json!({"type": ["string", "null"]})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+fn schemas() -> Value {
+    let user = object(
+        &["id", "email", "is_active", "roles", "mfa_enabled"],
+        json!({
+            "id": string(), "email": nullable_string(), "phone": nullable_string(),
+            "first_name": string(), "last_name": string(),
+            "is_active": {"type": "boolean"}, "is_staff": {"type": "boolean"}, "is_superuser": {"type": "boolean"},
+            "email_verified": {"type": "boolean"}, "phone_verified": {"type": "boolean"},
+            "roles": {"type": "array", "items": string()}, "mfa_enabled": {"type": "boolean"},
+            "created_at": {"type": "integer"}, "last_login": {"type": ["integer", "null"]}
+        }),
+    );
+    let tokens = object(
+        &[
+            "access_token",
+            "token_type",
+            "expires_in",
+            "session_id",
+            "user",
+        ],
+        json!({
+            "access_token": string(), "token_type": {"const": "Bearer"}, "expires_in": {"type": "integer"},
+            "refresh_token": nullable_string(), "refresh_expires_in": {"type": ["integer", "null"]},
+            "session_id": string(), "token_scope": nullable_string(),
+            "must_change_password": {"type": "boolean"}, "user": {"$ref": "#/components/schemas/User"}
+        }),
+    );
+    json!({
+        "Error": object(&["error", "code", "details"], json!({
+            "error": string(), "code": string(), "details": {"type": "object"}
+        })),
+        "Message": {"type": "object", "properties": {"message": string()}},
+        "User": user,
+        "TokenResponse": tokens,
+        "RegisterRequest": object(&["password"], json!({
+            "email": string(), "phone": string(), "password": string(),
+            "first_name": string(), "last_name": string(), "login": {"type": "boolean"}, "device_info": string()
+        })),
+        "Registered": object(&["user"], json!({
+            "user": {"$ref": "#/components/schemas/User"},
+            "tokens": {"oneOf": [{"$ref": "#/components/schemas/TokenResponse"}, {"type": "null"}]}
+        })),
+        "LoginEmailRequest": object(&["email", "password"], json!({
+            "email": string(), "password": string(), "totp_code": string(), "device_info": string()
+        })),
+        "LoginPhoneRequest": object(&["phone", "password"], json!({
+            "phone": string(), "password": string(), "totp_code": string(), "device_info": string()
+        })),
+        "RefreshRequest": object(&["refresh_token"], json!({"refresh_token": string()})),
+        "LogoutRequest": {"type": "object", "properties": {"refresh_token": string()}},
+        "Me": {"$ref": "#/components/schemas/User"},
+        "MeRoles": object(&["roles", "permissions"], json!({
+            "roles": {"type": "array", "items": string()}, "permissions": {"type": "array", "items": string()}
+        })),
+        "PasswordStrengthRequest": object(&["password"], json!({"password": string(), "email": string()})),
+        "PasswordReport": object(&["valid", "score", "strength", "violations"], json!({
+            "valid": {"type": "boolean"}, "score": {"type": "integer"}, "strength": string(),
+            "violations": {"type": "array", "items": {"type": "object"}}
+        })),
+        "PasswordRequirements": {"type": "object"},
+        "OpenApi": {"type": "object"},
+        "Jwks": object(&["keys"], json!({"keys": {"type": "array", "items": {"type": "object"}}}))
+    })
+}

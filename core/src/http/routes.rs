@@ -1,0 +1,343 @@
+//! The route table (the one list the router, the handlers and the OpenAPI document read)
+//! and the dispatcher from a route to its flow.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{into_reply, Call, Reply, Request};
+use crate::drive::StorePort;
+use crate::error::{err, ErrorCode, Result};
+use crate::password::policy::{check, PolicyContext};
+use crate::service::auth::{self, LoginRequest, LogoutRequest, RegisterRequest};
+use crate::service::Engine;
+
+/// How a route authenticates its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Auth {
+    /// No credentials (application credentials may still apply).
+    Public,
+    /// `Authorization: Bearer <access token>`.
+    Bearer,
+    /// `Authorization: AgentBearer <agent token>`.
+    Agent,
+}
+
+/// One route.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path relative to `api.prefix` (`login/email/`, `ai/tokens/{id}/`); a path starting
+    /// with `/` is absolute (the JWKS document).
+    pub path: &'static str,
+    /// Stable operation id (OpenAPI `operationId`).
+    pub name: &'static str,
+    /// OpenAPI tag.
+    pub tag: &'static str,
+    /// One line for the documentation.
+    pub summary: &'static str,
+    /// Who may call it.
+    pub auth: Auth,
+    /// Request body schema (a name in the OpenAPI components), if any.
+    pub request: Option<&'static str>,
+    /// Success status.
+    pub status: u16,
+    /// Success body schema.
+    pub response: &'static str,
+}
+
+macro_rules! route {
+    ($m:literal, $p:literal, $name:literal, $tag:literal, $auth:ident, $req:expr, $status:literal, $resp:literal, $summary:literal) => {
+        RouteSpec {
+            method: $m,
+            path: $p,
+            name: $name,
+            tag: $tag,
+            summary: $summary,
+            auth: Auth::$auth,
+            request: $req,
+            status: $status,
+            response: $resp,
+        }
+    };
+}
+
+/// Every route of the API.
+pub const ROUTES: &[RouteSpec] = &[
+    route!(
+        "POST",
+        "register/",
+        "register",
+        "auth",
+        Public,
+        Some("RegisterRequest"),
+        201,
+        "Registered",
+        "Create an account (optionally log in)"
+    ),
+    route!(
+        "POST",
+        "login/email/",
+        "login_email",
+        "auth",
+        Public,
+        Some("LoginEmailRequest"),
+        200,
+        "TokenResponse",
+        "Log in with e-mail and password"
+    ),
+    route!(
+        "POST",
+        "login/phone/",
+        "login_phone",
+        "auth",
+        Public,
+        Some("LoginPhoneRequest"),
+        200,
+        "TokenResponse",
+        "Log in with phone and password"
+    ),
+    route!(
+        "POST",
+        "refresh/",
+        "refresh",
+        "auth",
+        Public,
+        Some("RefreshRequest"),
+        200,
+        "TokenResponse",
+        "Rotate a refresh token for new tokens"
+    ),
+    route!(
+        "POST",
+        "logout/",
+        "logout",
+        "auth",
+        Bearer,
+        Some("LogoutRequest"),
+        200,
+        "Message",
+        "End this session and revoke the access token"
+    ),
+    route!(
+        "POST",
+        "logout/all/",
+        "logout_all",
+        "auth",
+        Bearer,
+        None,
+        200,
+        "Message",
+        "End every session of the user"
+    ),
+    route!(
+        "GET",
+        "me/",
+        "me",
+        "profile",
+        Bearer,
+        None,
+        200,
+        "Me",
+        "The current user"
+    ),
+    route!(
+        "GET",
+        "me/roles/",
+        "me_roles",
+        "profile",
+        Bearer,
+        None,
+        200,
+        "MeRoles",
+        "The current user's roles and effective permissions"
+    ),
+    route!(
+        "POST",
+        "password/strength/",
+        "password_strength",
+        "password",
+        Public,
+        Some("PasswordStrengthRequest"),
+        200,
+        "PasswordReport",
+        "Score a password against the policy"
+    ),
+    route!(
+        "GET",
+        "password/requirements/",
+        "password_requirements",
+        "password",
+        Public,
+        None,
+        200,
+        "PasswordRequirements",
+        "The password policy in force"
+    ),
+    route!("GET", "health/", "health", "meta", Public, None, 200, "Message", "Liveness"),
+    route!(
+        "GET",
+        "docs/schema/",
+        "openapi",
+        "meta",
+        Public,
+        None,
+        200,
+        "OpenApi",
+        "This OpenAPI document"
+    ),
+    route!(
+        "GET",
+        "/.well-known/jwks.json",
+        "jwks",
+        "meta",
+        Public,
+        None,
+        200,
+        "Jwks",
+        "The public keys that verify access tokens"
+    ),
+];
+
+/// The full path of a route under the configured prefix.
+pub(crate) fn full_path(prefix: &str, path: &str) -> String {
+    if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("{prefix}{path}")
+    }
+}
+
+/// Finds the route for a request: `route_not_found` when no path matches,
+/// `method_not_allowed` when the path matches for other methods.
+pub(crate) fn resolve(e: &Engine, req: &Request) -> Result<(&'static RouteSpec, Vec<String>)> {
+    let prefix = &e.settings().api.prefix;
+    let mut path_matched = false;
+    for route in ROUTES {
+        let Some(params) = match_path(&full_path(prefix, route.path), &req.path) else {
+            continue;
+        };
+        path_matched = true;
+        if route.method.eq_ignore_ascii_case(&req.method) {
+            return Ok((route, params));
+        }
+    }
+    if path_matched {
+        Err(err(
+            ErrorCode::MethodNotAllowed,
+            format!("{} is not allowed here", req.method),
+        ))
+    } else {
+        Err(err(ErrorCode::RouteNotFound, "no such route"))
+    }
+}
+
+/// Matches a pattern with `{name}` segments; a missing trailing slash is tolerated.
+fn match_path(pattern: &str, path: &str) -> Option<Vec<String>> {
+    let p = pattern.trim_end_matches('/');
+    let q = path.trim_end_matches('/');
+    let mut params = Vec::new();
+    let mut ps = p.split('/');
+    let mut qs = q.split('/');
+    loop {
+        match (ps.next(), qs.next()) {
+            (None, None) => return Some(params),
+            (Some(a), Some(b)) if a.starts_with('{') && a.ends_with('}') => {
+                if b.is_empty() {
+                    return None;
+                }
+                params.push(super::decode_component(b));
+            }
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StrengthBody {
+    password: String,
+    #[serde(default)]
+    email: Option<String>,
+}
+
+/// Runs the flow behind a route.
+pub(crate) async fn dispatch(
+    route: &RouteSpec,
+    port: &StorePort,
+    e: &Engine,
+    call: Call<'_>,
+) -> Result<Reply> {
+    let ctx = &call.ctx;
+    match route.name {
+        "register" => {
+            let req: RegisterRequest = call.input()?;
+            into_reply(201, &auth::register(port, e, &req, ctx).await?)
+        }
+        "login_email" | "login_phone" => {
+            let req: LoginRequest = call.input()?;
+            let wants_email = route.name == "login_email";
+            if wants_email != req.email.is_some() || wants_email == req.phone.is_some() {
+                let field = if wants_email { "email" } else { "phone" };
+                return Err(err(
+                    ErrorCode::InvalidInput,
+                    format!("this route takes {field} (and not the other identifier)"),
+                ));
+            }
+            into_reply(200, &auth::login(port, e, &req, ctx).await?)
+        }
+        "refresh" => {
+            let body: RefreshBody = call.input()?;
+            into_reply(
+                200,
+                &auth::refresh(port, e, &body.refresh_token, ctx).await?,
+            )
+        }
+        "logout" => {
+            let token = call.bearer()?;
+            let req: LogoutRequest = call.input()?;
+            Ok(Reply::ok(auth::logout(port, e, &token, &req, ctx).await?))
+        }
+        "logout_all" => Ok(Reply::ok(
+            auth::logout_all(port, e, &call.bearer()?, ctx).await?,
+        )),
+        "me" => {
+            let me = auth::me(port, e, &call.bearer()?, ctx).await?;
+            Ok(Reply::ok(me.user))
+        }
+        "me_roles" => {
+            let me = auth::me(port, e, &call.bearer()?, ctx).await?;
+            Ok(Reply::ok(
+                json!({ "roles": me.roles, "permissions": me.permissions }),
+            ))
+        }
+        "password_strength" => {
+            let body: StrengthBody = call.input()?;
+            let policy = e.settings().password_policy(false);
+            let report = check(
+                &body.password,
+                &policy,
+                &PolicyContext {
+                    email: body.email.as_deref(),
+                    ..PolicyContext::default()
+                },
+            );
+            into_reply(200, &report)
+        }
+        "password_requirements" => into_reply(200, &e.settings().password_policy(false)),
+        "health" => Ok(Reply::ok(json!({ "message": "ok" }))),
+        "openapi" => Ok(Reply::ok(super::openapi::document(e))),
+        "jwks" => Ok(Reply::ok(e.keys().to_jwks())),
+        other => Err(err(
+            ErrorCode::Internal,
+            format!("route {other} has no handler"),
+        )),
+    }
+}
