@@ -17,8 +17,12 @@
 pub mod audit;
 pub mod auth;
 pub mod breach;
+pub mod codes;
 pub mod context;
 pub mod limits;
+pub mod magic_link;
+pub mod mfa;
+pub mod password_flows;
 pub mod records;
 pub mod second_factor;
 pub mod sessions;
