@@ -1021,3 +1021,148 @@ fn new_host(mut overrides: Value) -> Host {
     overrides["audit"] = json!({"enabled": true});
     Host::new(overrides)
 }
+
+// --- passwordless phone login --------------------------------------------------------
+
+use tenxyte_core::service::otp_login::{LoginCodeRequest, LoginCodeVerify, LOGIN_CODE_SENT};
+
+fn request_login_code(
+    host: &mut Host,
+    phone: &str,
+) -> tenxyte_core::Result<tenxyte_core::service::codes::CodeSent> {
+    let flow = host.engine.request_login_code(
+        LoginCodeRequest {
+            phone: phone.into(),
+        },
+        host.ctx(),
+    );
+    host.run(flow)
+}
+
+fn verify_login_code(
+    host: &mut Host,
+    challenge: &str,
+    code: &str,
+    totp: Option<&str>,
+) -> tenxyte_core::Result<TokenResponse> {
+    let flow = host.engine.verify_login_code(
+        LoginCodeVerify {
+            challenge_id: challenge.into(),
+            code: code.into(),
+            totp_code: totp.map(str::to_owned),
+            device_info: None,
+        },
+        host.ctx(),
+    );
+    host.run(flow)
+}
+
+fn register_phone_user(host: &mut Host, phone: &str) -> TokenResponse {
+    let flow = host.engine.register(
+        RegisterRequest {
+            phone: Some(phone.into()),
+            password: PASSWORD.into(),
+            login: true,
+            ..RegisterRequest::default()
+        },
+        host.ctx(),
+    );
+    host.run(flow).unwrap().tokens.unwrap()
+}
+
+#[test]
+fn a_phone_code_logs_in_once_and_the_feature_can_be_off() {
+    let mut off = new_host(json!({}));
+    let e = request_login_code(&mut off, "+14155550100").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::FeatureDisabled);
+
+    let mut host = new_host(json!({"otp": {"login_enabled": true, "login_auto_register": false}}));
+    register_phone_user(&mut host, "+14155550100");
+    let sent = request_login_code(&mut host, "+1 415 555 0100").unwrap();
+    assert_eq!(sent.message, LOGIN_CODE_SENT);
+    let m = host.log().last_to("+14155550100").unwrap().message;
+    assert_eq!(m.template, "login_code");
+    let code = m.data["code"].as_str().unwrap().to_owned();
+    let e = verify_login_code(&mut host, &sent.challenge_id, &wrong(&code), None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidCode);
+    let tokens = verify_login_code(&mut host, &sent.challenge_id, &code, None).unwrap();
+    assert_eq!(
+        me_code(&mut host, &tokens.access_token).unwrap()["phone_verified"],
+        json!(true)
+    );
+    let e = verify_login_code(&mut host, &sent.challenge_id, &code, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Replayed);
+
+    // Unknown number without auto-registration: same answer, nothing sent, a decoy.
+    let before = host.log().len();
+    let decoy = request_login_code(&mut host, "+14155550199").unwrap();
+    assert_eq!(host.log().len(), before);
+    assert_eq!(
+        (decoy.message, decoy.expires_in),
+        (sent.message, sent.expires_in)
+    );
+    let e = verify_login_code(&mut host, &decoy.challenge_id, "123456", None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::InvalidCode);
+}
+
+#[test]
+fn a_phone_code_registers_a_new_number_when_allowed() {
+    let mut host = new_host(json!({"otp": {"login_enabled": true, "login_auto_register": true}}));
+    let sent = request_login_code(&mut host, "+14155550142").unwrap();
+    let code = last_code(&host, "+14155550142");
+    let tokens = verify_login_code(&mut host, &sent.challenge_id, &code, None).unwrap();
+    let me = me_code(&mut host, &tokens.access_token).unwrap();
+    assert_eq!(me["phone"], json!("+14155550142"));
+    assert_eq!(me["phone_verified"], json!(true));
+    let id = me["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get(&host, "users", &id).unwrap().value["password_hash"],
+        Value::Null
+    );
+    assert!(has_event(&host, &id, "register", "success"));
+    // The next code logs into the same account.
+    let sent = request_login_code(&mut host, "+14155550142").unwrap();
+    let code = last_code(&host, "+14155550142");
+    let again = verify_login_code(&mut host, &sent.challenge_id, &code, None).unwrap();
+    assert_eq!(
+        me_code(&mut host, &again.access_token).unwrap()["id"],
+        json!(id)
+    );
+    // Without a mailer the failure is surfaced: every number gets a message here.
+    let mut bare = host.memory.clone();
+    let flow = host.engine.request_login_code(
+        LoginCodeRequest {
+            phone: "+14155550143".into(),
+        },
+        host.ctx(),
+    );
+    assert_eq!(
+        flow_run(flow, &mut bare).unwrap_err().code(),
+        ErrorCode::DeliveryFailed
+    );
+}
+
+#[test]
+fn a_phone_code_asks_for_the_second_factor() {
+    let mut host = new_host(json!({"otp": {"login_enabled": true}}));
+    let tokens = register_phone_user(&mut host, "+14155550177");
+    let setup = host
+        .run(
+            host.engine
+                .setup_2fa(tokens.access_token.clone(), host.ctx()),
+        )
+        .unwrap();
+    let code = totp_now(&host, &setup.secret);
+    host.run(
+        host.engine
+            .confirm_2fa(tokens.access_token, TotpCode { code }, host.ctx()),
+    )
+    .unwrap();
+    host.advance(30);
+    let sent = request_login_code(&mut host, "+14155550177").unwrap();
+    let sms = last_code(&host, "+14155550177");
+    let e = verify_login_code(&mut host, &sent.challenge_id, &sms, None).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MfaRequired);
+    let totp = totp_now(&host, &setup.secret);
+    verify_login_code(&mut host, &sent.challenge_id, &sms, Some(&totp)).unwrap();
+}

@@ -40,6 +40,9 @@ pub struct Challenge {
     pub user_id: Option<String>,
     /// The address or number the code went to (verification marks only that one).
     pub destination: Option<String>,
+    /// A passwordless login code for a phone with no account yet: verifying it creates
+    /// the account (`otp.login_auto_register`).
+    pub register: bool,
     /// The code state (hash, purpose, expiry, attempts, used).
     pub code: CodeRecord,
     /// Creation time.
@@ -51,6 +54,7 @@ impl Default for Challenge {
         Challenge {
             user_id: None,
             destination: None,
+            register: false,
             code: CodeRecord {
                 hash: String::new(),
                 purpose: String::new(),
@@ -65,12 +69,12 @@ impl Default for Challenge {
     }
 }
 
-/// An issued challenge: the id to hand the client and the code to send (`None` for a
-/// decoy).
+/// An issued challenge: the id to hand the client and the code to send (a decoy's
+/// caller drops it unsent).
 #[derive(Debug, Clone)]
 pub(crate) struct Issued {
     pub id: String,
-    pub code: Option<String>,
+    pub code: String,
     pub expires_in: u64,
 }
 
@@ -104,12 +108,23 @@ fn ttl_until(expires_at: i64, now: i64) -> Option<u64> {
     )
 }
 
-/// Writes a challenge for `purpose` (create-once under a fresh id). `user_id: None`
-/// writes a decoy: the code is drawn and hashed the same way, then forgotten.
+/// Whom a challenge is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Owner<'a> {
+    /// An existing account.
+    User(&'a str),
+    /// Nobody: a decoy, whose code the caller drops unsent.
+    Nobody,
+    /// An account to create when the code is verified.
+    NewAccount,
+}
+
+/// Writes a challenge for `purpose` (create-once under a fresh id). For a decoy the code
+/// is drawn and hashed the same way, then forgotten by the caller.
 pub(crate) async fn issue(
     port: &StorePort,
     e: &Engine,
-    user_id: Option<&str>,
+    owner: Owner<'_>,
     destination: Option<&str>,
     purpose: &str,
     lifetime_secs: u64,
@@ -123,8 +138,12 @@ pub(crate) async fn issue(
     let id = new_id()?;
     let (code, record) = numeric::issue(o.length, lifetime, max_attempts, purpose, &id, now)?;
     let challenge = Challenge {
-        user_id: user_id.map(str::to_owned),
+        user_id: match owner {
+            Owner::User(id) => Some(id.to_owned()),
+            Owner::Nobody | Owner::NewAccount => None,
+        },
         destination: destination.map(str::to_owned),
+        register: owner == Owner::NewAccount,
         code: record,
         created_at: now,
     };
@@ -142,7 +161,7 @@ pub(crate) async fn issue(
     }
     Ok(Issued {
         id,
-        code: user_id.map(|_| code),
+        code,
         expires_in: u64::from(lifetime),
     })
 }
@@ -398,14 +417,14 @@ async fn request_verification(
     let issued = issue(
         port,
         e,
-        Some(&p.user.id),
+        Owner::User(&p.user.id),
         Some(&destination),
         target.purpose(),
         lifetime,
         ctx.now,
     )
     .await?;
-    let code = issued.code.clone().unwrap_or_default();
+    let code = issued.code.clone();
     let what = match target {
         Target::Email => "e-mail verification",
         Target::Phone => "phone verification",

@@ -22,6 +22,7 @@ pub mod context;
 pub mod limits;
 pub mod magic_link;
 pub mod mfa;
+pub mod otp_login;
 pub mod password_flows;
 pub mod records;
 pub mod second_factor;

@@ -289,10 +289,11 @@ async fn request_reset(
     let user_id = user.as_ref().map(|u| u.id.as_str());
     // A decoy challenge for an unknown account: the same id shape, writes and attempt
     // counting, and no message.
+    let owner = user_id.map_or(codes::Owner::Nobody, codes::Owner::User);
     let issued = codes::issue(
         port,
         e,
-        user_id,
+        owner,
         Some(&identifier),
         PURPOSE_RESET,
         lifetime,
@@ -304,7 +305,8 @@ async fn request_reset(
         expires_in: issued.expires_in,
         message: RESET_SENT.to_owned(),
     };
-    let (Some(user), Some(code)) = (user, issued.code.as_deref()) else {
+    let code = issued.code.as_str();
+    let Some(user) = user else {
         append(
             port,
             e,
