@@ -1166,3 +1166,59 @@ fn a_phone_code_asks_for_the_second_factor() {
     let totp = totp_now(&host, &setup.secret);
     verify_login_code(&mut host, &sent.challenge_id, &sms, Some(&totp)).unwrap();
 }
+
+// --- write order under store failures --------------------------------------------------
+
+use tenxyte_stores::FaultStore;
+
+/// Fails the reset confirmation at every operation (with and without the write landing)
+/// and checks the state left behind is safe: a new password never coexists with a
+/// session from before the reset, and the flow never answers success.
+#[test]
+fn a_reset_dropped_at_any_operation_never_leaves_old_sessions_with_the_new_password() {
+    for applied in [false, true] {
+        for position in 0.. {
+            let mut host = new_host(json!({}));
+            register(&mut host, "uma@example.com");
+            let old = login(&mut host, "uma@example.com");
+            let challenge = request_reset(&mut host, "uma@example.com");
+            let code = last_code(&host, "uma@example.com");
+            host.advance(1);
+            let mut faulty = FaultStore::fail_nth(host.memory.clone(), position);
+            if applied {
+                faulty = faulty.after_applying();
+            }
+            let flow = host.engine.confirm_password_reset(
+                ResetConfirm {
+                    challenge_id: challenge.clone(),
+                    code: code.clone(),
+                    new_password: NEW_PASSWORD.into(),
+                },
+                host.ctx(),
+            );
+            let outcome = flow_run(flow, &mut faulty);
+            if faulty.seen() <= position {
+                // The flow finished before reaching the failing operation.
+                outcome.unwrap();
+                assert!(position > 10, "the sweep covered the flow");
+                break;
+            }
+            assert_eq!(
+                outcome.unwrap_err().code(),
+                ErrorCode::StoreUnavailable,
+                "{position} {applied}"
+            );
+            let changed = login_code(&mut host, "uma@example.com", NEW_PASSWORD, None).is_ok();
+            let old_alive = host
+                .run(
+                    host.engine
+                        .refresh(old.refresh_token.clone().unwrap(), host.ctx()),
+                )
+                .is_ok();
+            assert!(
+                !(changed && old_alive),
+                "new password with an old session alive at {position} {applied}"
+            );
+        }
+    }
+}
