@@ -17,9 +17,14 @@
 pub mod audit;
 pub mod auth;
 pub mod breach;
+pub mod codes;
 pub mod context;
 pub mod limits;
+pub mod magic_link;
 pub mod maintenance;
+pub mod mfa;
+pub mod otp_login;
+pub mod password_flows;
 pub mod records;
 pub mod second_factor;
 pub mod sessions;
