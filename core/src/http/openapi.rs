@@ -161,6 +161,34 @@ fn schemas() -> Value {
             "violations": {"type": "array", "items": {"type": "object"}}
         })),
         "PasswordRequirements": {"type": "object"},
+        "ChangePassword": object(&["old_password", "new_password"], json!({
+            "old_password": string(), "new_password": string(), "device_info": string()
+        })),
+        "PasswordChanged": object(&["sessions_ended", "tokens"], json!({
+            "sessions_ended": {"type": "integer"}, "tokens": {"$ref": "#/components/schemas/TokenResponse"}
+        })),
+        "ResetRequest": {"type": "object", "properties": {"email": string(), "phone": string()}},
+        "ResetConfirm": object(&["challenge_id", "code", "new_password"], json!({
+            "challenge_id": string(), "code": string(), "new_password": string()
+        })),
+        "CodeSent": object(&["challenge_id", "expires_in", "message"], json!({
+            "challenge_id": string(), "expires_in": {"type": "integer"}, "message": string()
+        })),
+        "CodeSubmission": object(&["challenge_id", "code"], json!({"challenge_id": string(), "code": string()})),
+        "OtpRequest": object(&["otp_type"], json!({"otp_type": {"enum": ["email", "phone"]}})),
+        "TotpCode": object(&["code"], json!({"code": string()})),
+        "DisableTwoFactor": object(&["code"], json!({"password": string(), "code": string()})),
+        "TwoFactorSetup": object(&["secret", "otpauth_uri", "qr_svg", "backup_codes"], json!({
+            "secret": string(), "otpauth_uri": string(), "qr_svg": string(),
+            "backup_codes": {"type": "array", "items": string()}
+        })),
+        "BackupCodes": object(&["backup_codes"], json!({"backup_codes": {"type": "array", "items": string()}})),
+        "MagicLinkRequest": object(&["email", "validation_url"], json!({"email": string(), "validation_url": string()})),
+        "MagicLinkVerify": object(&["token"], json!({"token": string(), "totp_code": string(), "device_info": string()})),
+        "LoginCodeRequest": object(&["phone"], json!({"phone": string()})),
+        "LoginCodeVerify": object(&["challenge_id", "code"], json!({
+            "challenge_id": string(), "code": string(), "totp_code": string(), "device_info": string()
+        })),
         "OpenApi": {"type": "object"},
         "Jwks": object(&["keys"], json!({"keys": {"type": "array", "items": {"type": "object"}}}))
     })

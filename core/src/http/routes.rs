@@ -9,7 +9,8 @@ use crate::drive::StorePort;
 use crate::error::{err, ErrorCode, Result};
 use crate::password::policy::{check, PolicyContext};
 use crate::service::auth::{self, LoginRequest, LogoutRequest, RegisterRequest};
-use crate::service::Engine;
+use crate::service::codes::{self, Target};
+use crate::service::{magic_link, mfa, otp_login, password_flows, Engine};
 
 /// How a route authenticates its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,6 +175,171 @@ pub const ROUTES: &[RouteSpec] = &[
         "PasswordRequirements",
         "The password policy in force"
     ),
+    route!(
+        "POST",
+        "password/change/",
+        "password_change",
+        "password",
+        Bearer,
+        Some("ChangePassword"),
+        200,
+        "PasswordChanged",
+        "Change the password (also with a password_change_only token); ends every session"
+    ),
+    route!(
+        "POST",
+        "password/reset/request/",
+        "password_reset_request",
+        "password",
+        Public,
+        Some("ResetRequest"),
+        200,
+        "CodeSent",
+        "Send a reset code (same answer whether or not the account exists)"
+    ),
+    route!(
+        "POST",
+        "password/reset/confirm/",
+        "password_reset_confirm",
+        "password",
+        Public,
+        Some("ResetConfirm"),
+        200,
+        "Message",
+        "Set a new password with the reset code"
+    ),
+    route!(
+        "POST",
+        "2fa/setup/",
+        "2fa_setup",
+        "2fa",
+        Bearer,
+        None,
+        200,
+        "TwoFactorSetup",
+        "Start TOTP enrolment: secret, otpauth URI, QR code, backup codes (shown once)"
+    ),
+    route!(
+        "POST",
+        "2fa/confirm/",
+        "2fa_confirm",
+        "2fa",
+        Bearer,
+        Some("TotpCode"),
+        200,
+        "Message",
+        "Turn 2FA on with a first valid code"
+    ),
+    route!(
+        "POST",
+        "2fa/disable/",
+        "2fa_disable",
+        "2fa",
+        Bearer,
+        Some("DisableTwoFactor"),
+        200,
+        "Message",
+        "Turn 2FA off (password and a code)"
+    ),
+    route!(
+        "POST",
+        "2fa/backup-codes/",
+        "2fa_backup_codes",
+        "2fa",
+        Bearer,
+        Some("TotpCode"),
+        200,
+        "BackupCodes",
+        "Replace the backup codes (needs a TOTP code)"
+    ),
+    route!(
+        "POST",
+        "magic-link/request/",
+        "magic_link_request",
+        "magic-link",
+        Public,
+        Some("MagicLinkRequest"),
+        200,
+        "Message",
+        "E-mail a login link (same answer whether or not the account exists)"
+    ),
+    route!(
+        "GET",
+        "magic-link/verify/",
+        "magic_link_verify_get",
+        "magic-link",
+        Public,
+        None,
+        200,
+        "TokenResponse",
+        "Log in with the link's token (?token=)"
+    ),
+    route!(
+        "POST",
+        "magic-link/verify/",
+        "magic_link_verify",
+        "magic-link",
+        Public,
+        Some("MagicLinkVerify"),
+        200,
+        "TokenResponse",
+        "Log in with the link's token (and a 2FA code when on)"
+    ),
+    route!(
+        "POST",
+        "otp/request/",
+        "otp_request",
+        "otp",
+        Bearer,
+        Some("OtpRequest"),
+        200,
+        "CodeSent",
+        "Send an e-mail or SMS verification code"
+    ),
+    route!(
+        "POST",
+        "otp/verify/email/",
+        "otp_verify_email",
+        "otp",
+        Bearer,
+        Some("CodeSubmission"),
+        200,
+        "Message",
+        "Prove the e-mail address"
+    ),
+    route!(
+        "POST",
+        "otp/verify/phone/",
+        "otp_verify_phone",
+        "otp",
+        Bearer,
+        Some("CodeSubmission"),
+        200,
+        "Message",
+        "Prove the phone number"
+    ),
+    route!(
+        "POST",
+        "login/otp/request/",
+        "login_otp_request",
+        "auth",
+        Public,
+        Some("LoginCodeRequest"),
+        200,
+        "CodeSent",
+        "Send a passwordless login code by SMS"
+    ),
+    route!(
+        "POST",
+        "login/otp/verify/",
+        "login_otp_verify",
+        "auth",
+        Public,
+        Some("LoginCodeVerify"),
+        200,
+        "TokenResponse",
+        "Log in with the SMS code"
+    ),
     route!("GET", "health/", "health", "meta", Public, None, 200, "Message", "Liveness"),
     route!(
         "GET",
@@ -262,6 +428,12 @@ struct RefreshBody {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct OtpRequestBody {
+    otp_type: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StrengthBody {
     password: String,
     #[serde(default)]
@@ -332,6 +504,89 @@ pub(crate) async fn dispatch(
             into_reply(200, &report)
         }
         "password_requirements" => into_reply(200, &e.settings().password_policy(false)),
+        "password_change" => into_reply(
+            200,
+            &password_flows::change(port, e, &call.bearer()?, &call.input()?, ctx).await?,
+        ),
+        "password_reset_request" => into_reply(
+            200,
+            &password_flows::request_reset(port, e, &call.input()?, ctx).await?,
+        ),
+        "password_reset_confirm" => Ok(Reply::ok(
+            password_flows::confirm_reset(port, e, &call.input()?, ctx).await?,
+        )),
+        "2fa_setup" => into_reply(200, &mfa::setup(port, e, &call.bearer()?, ctx).await?),
+        "2fa_confirm" => Ok(Reply::ok(
+            mfa::confirm(port, e, &call.bearer()?, &call.input()?, ctx).await?,
+        )),
+        "2fa_disable" => Ok(Reply::ok(
+            mfa::disable(port, e, &call.bearer()?, &call.input()?, ctx).await?,
+        )),
+        "2fa_backup_codes" => into_reply(
+            200,
+            &mfa::regenerate(port, e, &call.bearer()?, &call.input()?, ctx).await?,
+        ),
+        "magic_link_request" => Ok(Reply::ok(
+            magic_link::request(port, e, &call.input()?, ctx).await?,
+        )),
+        "magic_link_verify_get" => {
+            let token = call.req.query_param("token").unwrap_or_default();
+            let req = magic_link::MagicLinkVerify {
+                token,
+                ..Default::default()
+            };
+            into_reply(200, &magic_link::verify(port, e, &req, ctx).await?)
+        }
+        "magic_link_verify" => into_reply(
+            200,
+            &magic_link::verify(port, e, &call.input()?, ctx).await?,
+        ),
+        "otp_request" => {
+            let body: OtpRequestBody = call.input()?;
+            let target = match body.otp_type.as_str() {
+                "email" => Target::Email,
+                "phone" => Target::Phone,
+                _ => {
+                    return Err(err(
+                        ErrorCode::InvalidInput,
+                        "otp_type must be email or phone",
+                    ))
+                }
+            };
+            into_reply(
+                200,
+                &codes::request_verification(port, e, &call.bearer()?, ctx, target).await?,
+            )
+        }
+        "otp_verify_email" => Ok(Reply::ok(
+            codes::confirm_verification(
+                port,
+                e,
+                &call.bearer()?,
+                &call.input()?,
+                ctx,
+                Target::Email,
+            )
+            .await?,
+        )),
+        "otp_verify_phone" => Ok(Reply::ok(
+            codes::confirm_verification(
+                port,
+                e,
+                &call.bearer()?,
+                &call.input()?,
+                ctx,
+                Target::Phone,
+            )
+            .await?,
+        )),
+        "login_otp_request" => into_reply(
+            200,
+            &otp_login::request(port, e, &call.input()?, ctx).await?,
+        ),
+        "login_otp_verify" => {
+            into_reply(200, &otp_login::verify(port, e, &call.input()?, ctx).await?)
+        }
         "health" => Ok(Reply::ok(json!({ "message": "ok" }))),
         "openapi" => Ok(Reply::ok(super::openapi::document(e))),
         "jwks" => Ok(Reply::ok(e.keys().to_jwks())),

@@ -297,7 +297,7 @@ pub(crate) fn code_text(what: &str, code: &str, expires_in: u64) -> String {
 
 /// Which identifier a verification flow proves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
+pub(crate) enum Target {
     Email,
     Phone,
 }
@@ -366,7 +366,7 @@ impl Engine {
     }
 }
 
-async fn request_verification(
+pub(crate) async fn request_verification(
     port: &StorePort,
     e: &Engine,
     token: &str,
@@ -474,7 +474,7 @@ async fn request_verification(
     })
 }
 
-async fn confirm_verification(
+pub(crate) async fn confirm_verification(
     port: &StorePort,
     e: &Engine,
     token: &str,

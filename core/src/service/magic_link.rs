@@ -135,7 +135,7 @@ fn check_validation_url(e: &Engine, url: &str) -> Result<()> {
     Ok(())
 }
 
-async fn request(
+pub(crate) async fn request(
     port: &StorePort,
     e: &Engine,
     req: &MagicLinkRequest,
@@ -313,7 +313,7 @@ fn invalid() -> Error {
     )
 }
 
-async fn verify(
+pub(crate) async fn verify(
     port: &StorePort,
     e: &Engine,
     req: &MagicLinkVerify,

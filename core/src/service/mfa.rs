@@ -166,7 +166,7 @@ fn account_label(user: &User) -> String {
         .unwrap_or_else(|| user.id.clone())
 }
 
-async fn setup(
+pub(crate) async fn setup(
     port: &StorePort,
     e: &Engine,
     token: &str,
@@ -229,7 +229,7 @@ fn not_enabled() -> Error {
     )
 }
 
-async fn confirm(
+pub(crate) async fn confirm(
     port: &StorePort,
     e: &Engine,
     token: &str,
@@ -300,7 +300,7 @@ async fn enable(port: &StorePort, e: &Engine, user_id: &str, code: &str, now: i6
     Err(contention("user"))
 }
 
-async fn disable(
+pub(crate) async fn disable(
     port: &StorePort,
     e: &Engine,
     token: &str,
@@ -354,7 +354,7 @@ fn check_password(e: &Engine, p: &Principal, password: &str) -> Result<()> {
     }
 }
 
-async fn regenerate(
+pub(crate) async fn regenerate(
     port: &StorePort,
     e: &Engine,
     token: &str,

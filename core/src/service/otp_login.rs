@@ -78,7 +78,7 @@ fn require_enabled(e: &Engine) -> Result<()> {
     }
 }
 
-async fn request(
+pub(crate) async fn request(
     port: &StorePort,
     e: &Engine,
     req: &LoginCodeRequest,
@@ -190,7 +190,7 @@ async fn request(
     }
 }
 
-async fn verify(
+pub(crate) async fn verify(
     port: &StorePort,
     e: &Engine,
     req: &LoginCodeVerify,

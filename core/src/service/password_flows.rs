@@ -158,7 +158,7 @@ pub(crate) async fn commit_password(
     Ok((user, ended))
 }
 
-async fn change(
+pub(crate) async fn change(
     port: &StorePort,
     e: &Engine,
     token: &str,
@@ -233,7 +233,7 @@ async fn change(
     })
 }
 
-async fn request_reset(
+pub(crate) async fn request_reset(
     port: &StorePort,
     e: &Engine,
     req: &ResetRequest,
@@ -359,7 +359,7 @@ async fn request_reset(
     Ok(answer)
 }
 
-async fn confirm_reset(
+pub(crate) async fn confirm_reset(
     port: &StorePort,
     e: &Engine,
     req: &ResetConfirm,
