@@ -13,6 +13,7 @@
     clippy::panic
 )]
 
+mod agent_flow_rows;
 mod agent_rows;
 mod argon2_rows;
 mod fixtures;
@@ -116,6 +117,7 @@ fn main() {
     totp_rows::rows(&mut bench);
     rbac_rows::rows(&mut bench);
     agent_rows::rows(&mut bench);
+    agent_flow_rows::rows(&mut bench);
     argon2_rows::rows(&mut bench);
     let elapsed = started.elapsed();
 

@@ -914,3 +914,84 @@ fn two_processes_on_one_sqlite_file_never_pass_the_total_limit() {
     );
     assert!(counter(&mut s, &keys::requests_key(&created.token.id)) > PROC_TOTAL as i64);
 }
+
+// ---- fail closed ----
+
+/// A fresh host where Ann has approved a held `publish`; returns what the agent retries
+/// with.
+fn approved_action() -> (Host, String, String) {
+    let mut host = hitl_host();
+    let ann = human(&mut host, "ann@example.com");
+    let created = create(
+        &mut host,
+        &ann,
+        CreateAgentTokenRequest {
+            permissions: vec!["content.publish".into()],
+            ..CreateAgentTokenRequest::default()
+        },
+    );
+    let raw = created.raw_token.expose().to_owned();
+    let AgentOutcome::PendingApproval {
+        pending_action_id,
+        confirmation_token,
+        ..
+    } = authorize(&mut host, &raw, publish("{}"))
+    else {
+        panic!("expected a pending approval");
+    };
+    let flow =
+        host.engine
+            .confirm_pending_action(ann.access.clone(), pending_action_id, host.ctx());
+    host.run(flow).unwrap();
+    (host, raw, confirmation_token.expose().to_owned())
+}
+
+/// Fails each operation of the redeeming retry in turn (before it runs, and after it ran
+/// with its answer lost): the flow errs with `store_unavailable`, never allows, and the
+/// confirmation can still be redeemed at most once afterwards.
+#[test]
+fn a_store_failure_never_allows_and_never_lets_a_confirmation_pass_twice() {
+    use tenxyte_stores::FaultStore;
+    for after in [false, true] {
+        for n in 0.. {
+            let (mut host, raw, conf) = approved_action();
+            let mut faulty = FaultStore::fail_nth(host.memory.clone(), n);
+            if after {
+                faulty = faulty.after_applying();
+            }
+            let mut flow = host.engine.retry_agent_action(
+                raw.clone(),
+                publish("{}"),
+                conf.clone(),
+                host.ctx(),
+            );
+            let result = flow.run(&mut faulty);
+            if faulty.seen() <= n {
+                // The flow finished before operation n: every position was covered.
+                assert!(result.unwrap().is_allowed());
+                assert!(n > 8, "the retry runs more than 8 operations");
+                break;
+            }
+            let e = result.expect_err("a failed operation must fail the flow");
+            assert_eq!(e.code(), ErrorCode::StoreUnavailable, "op {n}: {e}");
+            let retry = |host: &mut Host| {
+                let flow = host.engine.retry_agent_action(
+                    raw.clone(),
+                    publish("{}"),
+                    conf.clone(),
+                    host.ctx(),
+                );
+                host.run(flow).unwrap()
+            };
+            let again = retry(&mut host);
+            if !again.is_allowed() {
+                assert_eq!(again.code(), Some(ErrorCode::ConfirmationUsed), "op {n}");
+            }
+            assert_eq!(
+                retry(&mut host).code(),
+                Some(ErrorCode::ConfirmationUsed),
+                "op {n} (after={after}): redeemed twice"
+            );
+        }
+    }
+}
