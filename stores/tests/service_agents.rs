@@ -995,3 +995,47 @@ fn a_store_failure_never_allows_and_never_lets_a_confirmation_pass_twice() {
         }
     }
 }
+
+#[test]
+fn the_humans_current_permissions_bound_the_agent_on_every_request() {
+    let mut host = Host::new(json!({"audit": {"enabled": true}}));
+    let ann = human(&mut host, "ann@example.com");
+    let created = create(
+        &mut host,
+        &ann,
+        CreateAgentTokenRequest {
+            permissions: vec!["content.edit".into()],
+            ..CreateAgentTokenRequest::default()
+        },
+    );
+    let raw = created.raw_token.expose().to_owned();
+    let mut req = get("content.edit");
+    req.trace_id = Some("not a valid trace id!".into());
+    assert!(authorize(&mut host, &raw, req).is_allowed());
+    // Ann loses the editor role: her agent loses content.edit with it, at once.
+    grant(&mut host.store, &ann.id, &["viewer"], &[]);
+    let out = authorize(&mut host, &raw, get("content.edit"));
+    assert_eq!(
+        out.code(),
+        Some(ErrorCode::AgentPermissionDenied),
+        "{out:?}"
+    );
+    // An invalid trace id is dropped (flagged), never stored.
+    let events = listed(
+        &mut host.store,
+        keys::AUDIT_BY_AGENT,
+        &keys::owner_prefix(&created.token.id),
+    );
+    let allowed = events
+        .iter()
+        .find(|e| e["action"] == "agent_request_allowed")
+        .unwrap();
+    assert_eq!(allowed["trace_id"], Value::Null);
+    assert_eq!(allowed["details"]["event"]["trace_id_dropped"], json!(true));
+    let denied = events
+        .iter()
+        .find(|e| e["action"] == "agent_request_denied")
+        .unwrap();
+    assert_eq!(denied["trace_id"], json!("trace-1"));
+    assert_eq!(denied["code"], json!("agent_permission_denied"));
+}
