@@ -13,6 +13,7 @@
     clippy::panic
 )]
 
+mod agent_flow_rows;
 mod agent_rows;
 mod argon2_rows;
 mod fixtures;
@@ -118,6 +119,7 @@ fn main() {
     rbac_rows::rows(&mut bench);
     agent_rows::rows(&mut bench);
     flow_rows::rows(&mut bench);
+    agent_flow_rows::rows(&mut bench);
     argon2_rows::rows(&mut bench);
     let elapsed = started.elapsed();
 

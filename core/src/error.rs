@@ -248,6 +248,8 @@ error_codes! {
     NotDelegatingUser = "not_delegating_user", Agent;
     /// A reported cost is negative, malformed or out of range.
     InvalidCost = "invalid_cost", Agent;
+    /// No pending action has this id (or it was purged after its retention).
+    PendingActionNotFound = "pending_action_not_found", Agent;
 
     // --- breach check ---
     /// The password appears in a known data breach (Have I Been Pwned range query).

@@ -23,7 +23,7 @@
 //! | `agent_tokens` | agent-token id | agent-token record | none |
 //! | `agent_tokens_by_hash` | token hash | `{"token_id"}` | none |
 //! | `agent_counters` | `<token id>/requests` … (see [`crate::agent::counters`]) | counter | per counter |
-//! | `agent_pending_actions` | confirmation hash | pending action | action lifetime |
+//! | `agent_pending_actions` | confirmation hash | pending action | action lifetime + retention |
 //! | `orgs` | organization id | organization record | none |
 //! | `org_memberships` | `<org id>/<user id>` | membership record | none |
 //! | `user_memberships` | `<user id>/<org id>` | `{}` index entry | none |
@@ -38,10 +38,11 @@
 //! | `magic_links` | token hash | magic-link record | link lifetime |
 //! | `user_magic_links` | `<user id>/<token hash>` | `{}` index entry | link lifetime |
 //! | `rate_limits` | `<scope>/<subject>/<window start>` | counter | window |
-//! | `agent_tokens_by_user` | `<user id>/<token id>` | `{}` index entry | none |
-//! | `agent_pending_by_user` | `<user id>/<confirmation hash>` | `{}` index entry | action lifetime |
+//! | `agent_tokens_by_user` | `<user id>/<token id>` | `{"token_id"}` index entry | none |
+//! | `agent_pending_by_user` | `<user id>/<confirmation hash>` | `{"confirmation_hash", "action_id"}` index entry | action lifetime + retention |
 //! | `org_slugs` | slug | `{"org_id"}` | none |
 //! | `org_children` | `<parent id>/<child id>` | `{}` index entry | none |
+//! | `agent_pending_by_id` | pending-action id | `{"confirmation_hash"}` | action lifetime + retention |
 
 use std::fmt::Write as _;
 
@@ -113,6 +114,8 @@ pub const AGENT_PENDING_BY_USER: &str = "agent_pending_by_user";
 pub const ORG_SLUGS: &str = "org_slugs";
 /// Index: an organization's direct children.
 pub const ORG_CHILDREN: &str = "org_children";
+/// Index: pending-action id → confirmation hash (the human decides by id).
+pub const AGENT_PENDING_BY_ID: &str = "agent_pending_by_id";
 
 /// Every namespace, for hosts that create one table per namespace up front.
 pub const ALL_NAMESPACES: &[&str] = &[
@@ -148,6 +151,7 @@ pub const ALL_NAMESPACES: &[&str] = &[
     AGENT_PENDING_BY_USER,
     ORG_SLUGS,
     ORG_CHILDREN,
+    AGENT_PENDING_BY_ID,
 ];
 
 pub use crate::agent::counters::{failures_key, requests_key, rpm_key, spend_key};
@@ -350,6 +354,11 @@ pub fn org_slug(slug: &str) -> String {
 /// Key of a child index entry.
 pub fn org_child(parent_id: &str, child_id: &str) -> String {
     pair(parent_id, child_id)
+}
+
+/// Key of the pending-action id index entry (namespace [`AGENT_PENDING_BY_ID`]).
+pub fn pending_action_by_id(action_id: &str) -> String {
+    segment(action_id)
 }
 
 #[cfg(test)]
