@@ -19,6 +19,7 @@ pub mod auth;
 pub mod breach;
 pub mod context;
 pub mod limits;
+pub mod orgs;
 pub mod records;
 pub mod second_factor;
 pub mod sessions;
