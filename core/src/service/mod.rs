@@ -14,6 +14,7 @@
 //! of a flow's writes leaves the store safe; at worst an index entry points at nothing,
 //! and readers treat a dangling entry as absent.
 
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod breach;
