@@ -641,3 +641,138 @@ fn the_last_owner_cannot_leave_or_be_demoted_and_owners_are_owner_only() {
         assert!(org_events.contains(&action), "{action} in {org_events:?}");
     }
 }
+
+/// Drives a flow one store operation at a time, so two flows can be interleaved.
+struct Stepper<T> {
+    flow: Flow<T>,
+    next: Option<(u32, Op)>,
+    done: Option<tenxyte_core::Result<T>>,
+}
+
+impl<T: 'static> Stepper<T> {
+    fn new(mut flow: Flow<T>) -> Self {
+        let first = flow.start().unwrap();
+        let mut s = Stepper {
+            flow,
+            next: None,
+            done: None,
+        };
+        s.absorb(first);
+        s
+    }
+
+    fn absorb(&mut self, step: tenxyte_core::drive::Step<T>) {
+        match step {
+            tenxyte_core::drive::Step::Need { seq, op } => self.next = Some((seq, op)),
+            tenxyte_core::drive::Step::Done(r) => self.done = Some(r),
+        }
+    }
+
+    fn step(&mut self, store: &mut impl SyncStore) {
+        if let Some((seq, op)) = self.next.take() {
+            let result = store.execute(&op);
+            let step = self.flow.resume(seq, result).unwrap();
+            self.absorb(step);
+        }
+    }
+}
+
+/// Runs `a` alone for `head_start` operations, then both in lockstep; both results.
+fn race<A: 'static, B: 'static>(
+    h: &mut Host,
+    a: Flow<A>,
+    b: Flow<B>,
+    head_start: usize,
+) -> (tenxyte_core::Result<A>, tenxyte_core::Result<B>) {
+    let (mut a, mut b) = (Stepper::new(a), Stepper::new(b));
+    for _ in 0..head_start {
+        a.step(h.store_mut());
+    }
+    while a.done.is_none() || b.done.is_none() {
+        a.step(h.store_mut());
+        b.step(h.store_mut());
+    }
+    (a.done.unwrap(), b.done.unwrap())
+}
+
+#[test]
+fn two_owners_leaving_at_once_never_leave_the_org_ownerless() {
+    for head_start in 0..14 {
+        let mut h = host(json!({}));
+        let ann = user(&mut h, "ann@example.com");
+        let bob = user(&mut h, "bob@example.com");
+        let org = create(&mut h, &ann, "acme").unwrap();
+        join(&mut h, &ann, &bob, &org.id, "owner");
+        let a = h
+            .engine
+            .leave_organization(ann.token.clone(), org.id.clone(), h.ctx());
+        let b = h
+            .engine
+            .leave_organization(bob.token.clone(), org.id.clone(), h.ctx());
+        let (ra, rb) = race(&mut h, a, b, head_start);
+        assert!(
+            ra.is_err() || rb.is_err(),
+            "head start {head_start}: both owners left"
+        );
+        for r in [ra.as_ref().err(), rb.as_ref().err()].into_iter().flatten() {
+            assert_eq!(r.code(), ErrorCode::OrgLastOwner, "head start {head_start}");
+        }
+        let owners = list_ns(&mut h, keys::ORG_MEMBERSHIPS)
+            .into_iter()
+            .filter(|m| m["role"] == json!("owner") && m["status"] == json!("active"))
+            .count();
+        assert!(owners >= 1, "head start {head_start}: no active owner left");
+    }
+}
+
+#[test]
+fn racing_invitations_never_pass_the_member_limit() {
+    for head_start in 0..14 {
+        let mut h = host(json!({"organizations": {"max_members": 2}}));
+        let ann = user(&mut h, "ann@example.com");
+        let org = create(&mut h, &ann, "acme").unwrap();
+        let inv = |h: &Host, email: &str| {
+            h.engine.invite_member(
+                ann.token.clone(),
+                InviteMemberRequest {
+                    org_id: org.id.clone(),
+                    email: email.into(),
+                    ..InviteMemberRequest::default()
+                },
+                h.ctx(),
+            )
+        };
+        let (a, b) = (inv(&h, "bob@example.com"), inv(&h, "cy@example.com"));
+        let (ra, rb) = race(&mut h, a, b, head_start);
+        assert!(
+            ra.is_err() || rb.is_err(),
+            "head start {head_start}: both invited"
+        );
+        let open = list_ns(&mut h, keys::ORG_INVITATIONS).len();
+        assert!(open <= 1, "head start {head_start}: {open} invitations");
+    }
+}
+
+#[test]
+fn a_store_failure_anywhere_in_a_permission_check_denies() {
+    let mut h = host(json!({}));
+    let ann = user(&mut h, "ann@example.com");
+    let root = create(&mut h, &ann, "root").unwrap();
+    let sub = child(&mut h, &ann, &root.id, "sub").unwrap();
+    let check = |h: &Host| {
+        let engine = h.engine.clone();
+        let (user, org) = (ann.id.clone(), sub.id.clone());
+        Flow::new(move |port| async move {
+            org_permission(&port, &engine, &user, &org, "org.members.invite").await
+        })
+    };
+    let mut flow = check(&h);
+    assert!(flow.run(h.store_mut()).unwrap().allowed);
+    let ops = flow.transcript().len();
+    assert!(ops >= 4, "chain of two orgs and two memberships: {ops} ops");
+    for n in 0..ops {
+        let mut faulty = tenxyte_stores::FaultStore::fail_nth(h.memory.clone(), n);
+        let e = check(&h).run(&mut faulty).unwrap_err();
+        assert_eq!(e.code(), ErrorCode::StoreUnavailable, "failure at op {n}");
+    }
+}
