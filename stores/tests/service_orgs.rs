@@ -776,3 +776,37 @@ fn a_store_failure_anywhere_in_a_permission_check_denies() {
         assert_eq!(e.code(), ErrorCode::StoreUnavailable, "failure at op {n}");
     }
 }
+
+#[test]
+fn my_organizations_follow_joins_and_leaves() {
+    let mut h = host(json!({}));
+    let ann = user(&mut h, "ann@example.com");
+    let bob = user(&mut h, "bob@example.com");
+    let a = create(&mut h, &ann, "a").unwrap();
+    create(&mut h, &ann, "b").unwrap();
+    join(&mut h, &ann, &bob, &a.id, "viewer");
+    let mine = |h: &mut Host, who: &User| {
+        let flow = h.engine.my_organizations(who.token.clone(), h.ctx());
+        let mut v: Vec<(String, String)> = h
+            .run(flow)
+            .unwrap()
+            .into_iter()
+            .map(|m| (m.organization.slug, m.role))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        mine(&mut h, &ann),
+        [
+            ("a".to_owned(), "owner".to_owned()),
+            ("b".to_owned(), "owner".to_owned())
+        ]
+    );
+    assert_eq!(mine(&mut h, &bob), [("a".to_owned(), "viewer".to_owned())]);
+    let flow = h
+        .engine
+        .leave_organization(bob.token.clone(), a.id.clone(), h.ctx());
+    h.run(flow).unwrap();
+    assert!(mine(&mut h, &bob).is_empty());
+}

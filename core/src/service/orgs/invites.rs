@@ -405,3 +405,22 @@ pub(super) async fn list(
     out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::link;
+
+    #[test]
+    fn the_link_appends_the_token_as_a_query_parameter() {
+        assert_eq!(
+            link(Some("https://a.example/join"), "txi_x").as_deref(),
+            Some("https://a.example/join?token=txi_x")
+        );
+        assert_eq!(
+            link(Some(" https://a.example/join?lang=fr "), "txi_x").as_deref(),
+            Some("https://a.example/join?lang=fr&token=txi_x")
+        );
+        assert_eq!(link(Some("  "), "txi_x"), None);
+        assert_eq!(link(None, "txi_x"), None);
+    }
+}

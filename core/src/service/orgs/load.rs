@@ -43,6 +43,14 @@ pub(crate) fn not_found(id: &str) -> crate::Error {
     err(ErrorCode::OrgNotFound, "no such organization").with_details(json!({ "org_id": id }))
 }
 
+/// Loads an organization by its (already escaped) key, as found in an index entry.
+pub(crate) async fn load_org_by_key(
+    port: &StorePort,
+    key: &str,
+) -> Result<Option<Versioned<Organization>>> {
+    load(port, keys::ORGS, key).await
+}
+
 /// Loads one organization record.
 pub(crate) async fn load_org(
     port: &StorePort,

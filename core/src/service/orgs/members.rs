@@ -233,3 +233,34 @@ pub(super) async fn remove(
     .await?;
     Ok(removed)
 }
+
+/// The caller's own memberships, by the `user_memberships` index. Entries whose
+/// membership or organization is gone are skipped (a removal that stopped half-way).
+pub(super) async fn mine(
+    port: &StorePort,
+    e: &Engine,
+    token: &str,
+    ctx: &RequestContext,
+) -> Result<Vec<super::MyOrganization>> {
+    let p = actor(port, e, token, ctx).await?;
+    let prefix = keys::owner_prefix(&p.user.id);
+    let rows = super::load::list_all(port, keys::USER_MEMBERSHIPS, &prefix).await?;
+    let mut out = Vec::new();
+    for (key, _) in rows {
+        let Some(org_key) = key.strip_prefix(&prefix) else {
+            continue;
+        };
+        let Some(org) = super::load::load_org_by_key(port, org_key).await? else {
+            continue;
+        };
+        let Some(m) = load_membership(port, &org.value.id, &p.user.id).await? else {
+            continue;
+        };
+        out.push(super::MyOrganization {
+            organization: org.value,
+            role: m.value.role,
+            status: m.value.status,
+        });
+    }
+    Ok(out)
+}

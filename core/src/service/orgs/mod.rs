@@ -62,6 +62,17 @@ pub struct OrgAccess {
     pub via_org: String,
 }
 
+/// One of the caller's organizations ([`Engine::my_organizations`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MyOrganization {
+    /// The organization.
+    pub organization: Organization,
+    /// The caller's direct role in it.
+    pub role: String,
+    /// The membership's status.
+    pub status: MembershipStatus,
+}
+
 /// One member as [`Engine::list_members`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
@@ -271,6 +282,15 @@ impl Engine {
         self.flow(move |e, port| async move {
             members::remove(&port, &e, &access_token, &org_id, None, &ctx).await
         })
+    }
+
+    /// The organizations the caller is a direct member of (any status), by id.
+    pub fn my_organizations(
+        &self,
+        access_token: String,
+        ctx: RequestContext,
+    ) -> Flow<Vec<MyOrganization>> {
+        self.flow(move |e, port| async move { members::mine(&port, &e, &access_token, &ctx).await })
     }
 
     /// The organization roles (Tenxyte's system roles).

@@ -338,3 +338,17 @@ pub(super) async fn by_slug(
         via_org: decision.via_org.unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_slug;
+
+    #[test]
+    fn slugs_are_normalised_and_checked() {
+        assert_eq!(check_slug(" Acme-EU ").unwrap(), "acme-eu");
+        assert_eq!(check_slug(&"a".repeat(64)).unwrap().len(), 64);
+        for bad in ["", "-a", "a-", "a b", "a/b", "a_b", "é", &"a".repeat(65)] {
+            assert!(check_slug(bad).is_err(), "{bad:?}");
+        }
+    }
+}
