@@ -810,3 +810,51 @@ fn my_organizations_follow_joins_and_leaves() {
     h.run(flow).unwrap();
     assert!(mine(&mut h, &bob).is_empty());
 }
+
+#[test]
+fn a_create_dropped_at_any_point_never_strands_its_slug() {
+    // How many operations a complete create takes.
+    let mut h = host(json!({}));
+    let ann = user(&mut h, "ann@example.com");
+    let mut full = h
+        .engine
+        .create_organization(ann.token.clone(), req("acme", "acme"), h.ctx());
+    full.run(h.store_mut()).unwrap();
+    let ops = full.transcript().len();
+    for n in 0..ops {
+        for applied in [false, true] {
+            let mut h = host(json!({}));
+            let ann = user(&mut h, "ann@example.com");
+            let flow =
+                h.engine
+                    .create_organization(ann.token.clone(), req("acme", "acme"), h.ctx());
+            let fault = tenxyte_stores::FaultStore::fail_nth(h.store_mut(), n);
+            let mut fault = if applied {
+                fault.after_applying()
+            } else {
+                fault
+            };
+            let first = drive_on(flow, &mut fault);
+            // Whatever happened, the slug is usable: either the first create completed
+            // (and its creator owns it), or a second create gets it.
+            let again = create(&mut h, &ann, "acme");
+            let access = h
+                .run(
+                    h.engine
+                        .organization_by_slug(ann.token.clone(), "acme".into(), h.ctx()),
+                )
+                .unwrap_or_else(|e| {
+                    panic!("op {n} applied {applied}: {e} / {first:?} / {again:?}")
+                });
+            assert_eq!(access.role, "owner");
+            assert!(
+                first.is_ok() || again.is_ok() || access.organization.created_by == ann.id,
+                "op {n}"
+            );
+        }
+    }
+}
+
+fn drive_on<T: 'static>(mut flow: Flow<T>, store: &mut impl SyncStore) -> tenxyte_core::Result<T> {
+    flow.run(store)
+}

@@ -138,25 +138,11 @@ pub(super) async fn create(
         )
         .await?;
     }
-    if !store(
-        port,
-        keys::ORGS,
-        &keys::org(&org.id),
-        &org,
-        None,
-        Expect::Absent,
-    )
-    .await?
-    {
-        return Err(err(ErrorCode::Internal, "a fresh organization id collided"));
-    }
-    // A concurrent create may have taken the slug over while it looked dangling (before
-    // our record existed): then ours is withdrawn.
-    let held = load::<SlugEntry>(port, keys::ORG_SLUGS, &keys::org_slug(&slug)).await?;
-    if held.is_none_or(|h| h.value.org_id != org.id) {
-        port.delete(keys::ORGS, &keys::org(&org.id)).await?;
-        return Err(slug_taken(&slug));
-    }
+    // The owner membership and its index before the organization record, which is the
+    // commit point: a drop before it leaves a membership of an organization that does
+    // not exist (grants nothing, skipped by readers) and a slug that is reclaimable; a
+    // drop after it leaves a complete organization. (The other order could leave an
+    // ownerless organization holding the slug for good.)
     let owner = created.owner;
     if !store(
         port,
@@ -181,6 +167,30 @@ pub(super) async fn create(
         Expect::Any,
     )
     .await?;
+    if !store(
+        port,
+        keys::ORGS,
+        &keys::org(&org.id),
+        &org,
+        None,
+        Expect::Absent,
+    )
+    .await?
+    {
+        return Err(err(ErrorCode::Internal, "a fresh organization id collided"));
+    }
+    // A concurrent create may have taken the slug over while it looked dangling (before
+    // our record existed): then ours is withdrawn.
+    let held = load::<SlugEntry>(port, keys::ORG_SLUGS, &keys::org_slug(&slug)).await?;
+    if held.is_none_or(|h| h.value.org_id != org.id) {
+        port.delete(keys::ORGS, &keys::org(&org.id)).await?;
+        port.delete(
+            keys::ORG_MEMBERSHIPS,
+            &keys::membership(&org.id, &p.user.id),
+        )
+        .await?;
+        return Err(slug_taken(&slug));
+    }
     append(
         port,
         e,
