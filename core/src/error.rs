@@ -207,6 +207,8 @@ error_codes! {
     InvitationEmailMismatch = "invitation_email_mismatch", Authz;
     /// An organization role definition is malformed (code, name or a permission entry).
     InvalidRole = "invalid_role", Authz;
+    /// Another organization already uses this slug.
+    OrgSlugTaken = "org_slug_taken", Authz;
     // --- agents ---
     /// AI-agent tokens (AIRS) are switched off (`agents.enabled` is false).
     AirsDisabled = "airs_disabled", Agent;

@@ -15,6 +15,7 @@
 //! and readers treat a dangling entry as absent.
 
 pub mod agents;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod breach;
@@ -26,6 +27,7 @@ pub mod maintenance;
 pub mod mfa;
 pub mod otp_login;
 pub mod password_flows;
+pub mod orgs;
 pub mod records;
 pub mod second_factor;
 pub mod sessions;

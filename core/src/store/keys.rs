@@ -27,8 +27,8 @@
 //! | `orgs` | organization id | organization record | none |
 //! | `org_memberships` | `<org id>/<user id>` | membership record | none |
 //! | `user_memberships` | `<user id>/<org id>` | `{}` index entry | none |
-//! | `org_invitations` | invitation token hash | invitation record | invitation lifetime |
-//! | `org_invitations_by_org` | `<org id>/<token hash>` | `{}` index entry | invitation lifetime |
+//! | `org_invitations` | invitation token hash | invitation record | invitation lifetime + 7 days |
+//! | `org_invitations_by_org` | `<org id>/<token hash>` | `{}` index entry | invitation lifetime + 7 days |
 //! | `audit` | `<time, 20 digits>/<event id>` | audit event | retention |
 //! | `audit_by_user` / `audit_by_org` / `audit_by_agent` | `<owner>/<time>/<event id>` | `{}` index entry | retention |
 //! | `users_by_phone` | E.164 phone | `{"user_id"}` | none |
