@@ -1039,3 +1039,31 @@ fn the_humans_current_permissions_bound_the_agent_on_every_request() {
     assert_eq!(denied["trace_id"], json!("trace-1"));
     assert_eq!(denied["code"], json!("agent_permission_denied"));
 }
+
+#[test]
+fn the_maintenance_flow_suspends_overdue_agents_that_make_no_request() {
+    use tenxyte_core::service::maintenance::MaintenanceRequest;
+    let mut host = Host::new(json!({}));
+    let ann = human(&mut host, "ann@example.com");
+    create(
+        &mut host,
+        &ann,
+        CreateAgentTokenRequest {
+            permissions: vec!["content.view".into()],
+            dead_mans_switch: Some(DeadMansSwitchParams {
+                heartbeat_every_secs: Some(10),
+            }),
+            ..CreateAgentTokenRequest::default()
+        },
+    );
+    let run = |host: &mut Host| {
+        let flow = host
+            .engine
+            .maintenance(MaintenanceRequest::default(), host.ctx());
+        host.run(flow).unwrap()
+    };
+    assert_eq!(run(&mut host).agents_suspended, 0);
+    host.advance(11);
+    assert_eq!(run(&mut host).agents_suspended, 1);
+    assert_eq!(run(&mut host).agents_suspended, 0);
+}

@@ -9,7 +9,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::users::{decode, encode, new_id};
+use super::users::{decode, encode};
 use super::{Engine, RequestContext};
 use crate::agent::redact::{default_pii_keys, redact};
 use crate::drive::StorePort;
@@ -107,7 +107,7 @@ pub async fn append(
     if !settings.enabled {
         return Ok(());
     }
-    entry.id = new_id()?;
+    entry.id = engine.next_event_id()?;
     entry.at = ctx.now;
     entry.ip = entry.ip.or_else(|| ctx.ip.clone());
     entry.app_id = entry.app_id.or_else(|| ctx.app_id.clone());

@@ -1,6 +1,7 @@
 //! The periodic tasks as one flow a host schedules (cron, Celery beat, a Worker cron
 //! trigger): purge what the store's TTL did not already drop, clean index entries that
-//! point at nothing, and rotate the audit log past its retention.
+//! point at nothing, suspend agent tokens whose heartbeat is overdue (even when they make
+//! no request), and rotate the audit log past its retention.
 //!
 //! Every step is idempotent and only removes records that are terminal (expired, orphaned,
 //! past retention), so two runs at once are safe: both may delete the same key, which the
@@ -117,6 +118,8 @@ async fn run(
             }
         }
     }
+    let suspended = super::agents::sweep_overdue_heartbeats(port, e, ctx).await?;
+    report.agents_suspended = u64::try_from(suspended).unwrap_or(u64::MAX);
     rotate_audit(port, e, ctx, max, &mut report).await?;
     Ok(report)
 }

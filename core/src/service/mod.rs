@@ -25,9 +25,9 @@ pub mod limits;
 pub mod magic_link;
 pub mod maintenance;
 pub mod mfa;
+pub mod orgs;
 pub mod otp_login;
 pub mod password_flows;
-pub mod orgs;
 pub mod records;
 pub mod second_factor;
 pub mod sessions;
@@ -64,6 +64,10 @@ struct Inner {
     /// A real hash of a random password under the current parameters: verified against
     /// when the identifier is unknown, so an unknown user costs the same work as a known one.
     dummy_hash: String,
+    /// Orders audit events written by this engine within one second (keys sort by time,
+    /// then by this sequence). In-process state only; across servers the order within a
+    /// second is unspecified.
+    event_seq: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Engine {
@@ -111,6 +115,7 @@ impl Engine {
                 argon2,
                 verify,
                 dummy_hash,
+                event_seq: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -136,6 +141,17 @@ impl Engine {
 
     pub(crate) fn verify_options(&self) -> &VerifyOptions {
         &self.inner.verify
+    }
+
+    /// A new audit event id: this engine's sequence number (so events of one process keep
+    /// their order within a second), then 64 random bits (so ids of servers never collide).
+    pub(crate) fn next_event_id(&self) -> Result<String> {
+        let seq = self
+            .inner
+            .event_seq
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let noise = crate::random::bytes::<8>()?;
+        Ok(format!("{seq:016x}{}", crate::encoding::hex_encode(&noise)))
     }
 
     pub(crate) fn dummy_hash(&self) -> &str {

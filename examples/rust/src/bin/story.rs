@@ -11,12 +11,15 @@
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use tenxyte_core::agent::{AgentRequest, BudgetParams, CircuitBreakerParams, Cost};
 use tenxyte_core::config::{Preset, Settings};
 use tenxyte_core::drive::{run_sync, Flow};
 use tenxyte_core::jwt::{Algorithm, Key, KeySet};
 use tenxyte_core::rbac::PolicyDocument;
+use tenxyte_core::service::agents::{AgentOutcome, CreateAgentTokenRequest};
 use tenxyte_core::service::auth::{LoginRequest, LogoutRequest, RegisterRequest};
 use tenxyte_core::service::{Engine, RequestContext};
+use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
 use tenxyte_core::Error;
 use tenxyte_stores::{Outbox, SqliteStore};
 
@@ -101,7 +104,7 @@ fn play() -> Result<(), Error> {
     // preset's parameters (19 MiB, 2 passes): each login below costs real work.
     let settings = Settings::preset(Preset::Medium).with_overrides(json!({
         "jwt": {"algorithm": "EdDSA"},
-        "agents": {"enabled": true},
+        "agents": {"enabled": true, "confirmation_required": ["content.publish"]},
         "audit": {"enabled": true}
     }))?;
     let (key, _) = Key::generate(Algorithm::EdDSA)?;
@@ -120,6 +123,7 @@ fn play() -> Result<(), Error> {
     };
 
     quickstart(&mut host)?;
+    airs(&mut host)?;
 
     if explicit.is_none() {
         drop(host);
@@ -200,6 +204,35 @@ fn quickstart(host: &mut Host) -> Result<(), Error> {
     show("roles", Value::from(me.roles.clone()));
     show("permissions", me.permissions.len());
 
+    step("Verify the e-mail address (a code through the outbox)");
+    let sent = host.run(e.request_email_verification(tokens.access_token.clone(), host.ctx()))?;
+    let mail = host.store.log().last_to("ada@example.com");
+    let code = mail
+        .as_ref()
+        .and_then(|m| m.message.data.get("code"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    show(
+        "outbox",
+        mail.map(|m| {
+            format!(
+                "{} to {}: {}",
+                m.message.template, m.message.to, m.message.subject
+            )
+        })
+        .unwrap_or_default(),
+    );
+    host.run(e.confirm_email_verification(
+        tokens.access_token.clone(),
+        tenxyte_core::service::codes::CodeSubmission {
+            challenge_id: sent.challenge_id,
+            code,
+        },
+        host.ctx(),
+    ))?;
+    show("email_verified", "true");
+
     step("Refresh: rotation, and a stolen refresh token");
     host.skip(60);
     let stolen = tokens.refresh_token.clone().unwrap_or_default();
@@ -229,5 +262,245 @@ fn quickstart(host: &mut Host) -> Result<(), Error> {
         Err(err) => refused("token after logout", &err),
         Ok(_) => println!("   unexpected: a logged-out token works"),
     }
+    Ok(())
+}
+
+/// What an admin screen does in the host's own database: give a user roles and direct
+/// permissions (the record is the host's; the core only reads it).
+fn grant(
+    host: &mut Host,
+    user_id: &str,
+    roles: &[&str],
+    permissions: &[&str],
+) -> Result<(), Error> {
+    let key = keys::user(user_id);
+    let get = Op::Get {
+        ns: keys::USERS.into(),
+        key: key.clone(),
+    };
+    let OpResult::Got(Some(record)) = host.store.execute(&get) else {
+        return Err(Error::new(
+            tenxyte_core::ErrorCode::UserNotFound,
+            "no such user",
+        ));
+    };
+    let mut user = record.value;
+    if let Some(map) = user.as_object_mut() {
+        map.insert("roles".into(), json!(roles));
+        map.insert("permissions".into(), json!(permissions));
+    }
+    let put = Op::Put {
+        ns: keys::USERS.into(),
+        key,
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Version(record.version),
+    };
+    match host.store.execute(&put) {
+        OpResult::Put(_) => Ok(()),
+        other => Err(Error::new(
+            tenxyte_core::ErrorCode::StoreUnavailable,
+            format!("{other:?}"),
+        )),
+    }
+}
+
+fn outcome(label: &str, o: &AgentOutcome) {
+    match o {
+        AgentOutcome::Allowed {
+            user_id,
+            permission,
+            ..
+        } => show(
+            label,
+            format!(
+                "200 allowed as user {} ({})",
+                user_id,
+                permission.as_deref().unwrap_or("-")
+            ),
+        ),
+        AgentOutcome::Denied {
+            code,
+            retry_after,
+            suspended,
+            ..
+        } => show(
+            label,
+            format!(
+                "403 denied: {}{}{}",
+                code.as_str(),
+                retry_after
+                    .map(|r| format!(", retry after {r} s"))
+                    .unwrap_or_default(),
+                suspended
+                    .map(|s| format!(", token suspended ({s:?})"))
+                    .unwrap_or_default()
+            ),
+        ),
+        AgentOutcome::PendingApproval {
+            pending_action_id,
+            expires_at,
+            ..
+        } => show(
+            label,
+            format!("202 pending approval {pending_action_id} (expires at {expires_at})"),
+        ),
+    }
+}
+
+/// The AIRS story: Ada delegates to an agent; it reads, asks to publish (202), Ada
+/// confirms, the retry passes once, a replay is refused, the breaker trips, and a second
+/// agent runs out of budget.
+fn airs(host: &mut Host) -> Result<(), Error> {
+    let e = host.engine.clone();
+    step("AIRS: Ada becomes an editor who may publish");
+    let login = LoginRequest {
+        email: Some("ada@example.com".into()),
+        password: "Analytical-Engine-1843".into(),
+        ..LoginRequest::default()
+    };
+    let first = host.run(e.login(login.clone(), host.ctx()))?.access_token;
+    let me = host.run(e.me(first, host.ctx()))?;
+    let ada_id = field(&me.user, "id").to_owned();
+    grant(host, &ada_id, &["editor"], &["content.publish"])?;
+    let ada = host.run(e.login(login, host.ctx()))?.access_token;
+    show("roles", "editor + content.publish");
+
+    step("AIRS: delegate to an agent (double RBAC)");
+    let too_much = host.run(e.create_agent_token(
+        ada.clone(),
+        CreateAgentTokenRequest {
+            permissions: vec!["content.view".into(), "users.delete".into()],
+            ..CreateAgentTokenRequest::default()
+        },
+        host.ctx(),
+    ));
+    if let Err(err) = &too_much {
+        refused("ask for users.delete", err);
+    }
+    let created = host.run(e.create_agent_token(
+        ada.clone(),
+        CreateAgentTokenRequest {
+            agent_id: Some("writer-bot".into()),
+            permissions: vec!["content.view".into(), "content.publish".into()],
+            circuit_breaker: Some(CircuitBreakerParams {
+                max_requests_per_minute: Some(100),
+                max_requests_total: Some(6),
+                max_failed_requests: None,
+            }),
+            ..CreateAgentTokenRequest::default()
+        },
+        host.ctx(),
+    ))?;
+    let raw = created.raw_token.expose().to_owned();
+    show("agent token", short(&raw));
+    show(
+        "scope",
+        Value::from(created.token.granted_permissions.clone()),
+    );
+    show("breaker", "100 requests/min, 6 in total");
+
+    let read = AgentRequest {
+        method: "GET".into(),
+        path: "/api/articles".into(),
+        permission: Some("content.view".into()),
+        trace_id: Some("prompt-42".into()),
+        ..AgentRequest::default()
+    };
+    let publish = AgentRequest {
+        method: "POST".into(),
+        path: "/api/articles/7/publish".into(),
+        body: r#"{"title":"Notes on the Engine"}"#.into(),
+        permission: Some("content.publish".into()),
+        trace_id: Some("prompt-43".into()),
+        ..AgentRequest::default()
+    };
+
+    step("AIRS: the agent calls");
+    let o = host.run(e.authorize_agent(raw.clone(), read.clone(), host.ctx()))?;
+    outcome("GET /api/articles", &o);
+    let o = host.run(e.authorize_agent(
+        raw.clone(),
+        AgentRequest {
+            permission: Some("content.delete".into()),
+            ..read.clone()
+        },
+        host.ctx(),
+    ))?;
+    outcome("needs content.delete", &o);
+
+    step("AIRS: human in the loop");
+    let pending = host.run(e.authorize_agent(raw.clone(), publish.clone(), host.ctx()))?;
+    outcome("POST …/publish", &pending);
+    let AgentOutcome::PendingApproval {
+        pending_action_id,
+        confirmation_token,
+        ..
+    } = pending
+    else {
+        return Err(Error::new(
+            tenxyte_core::ErrorCode::Internal,
+            "expected a pending approval",
+        ));
+    };
+    let confirmation = confirmation_token.expose().to_owned();
+    let waiting = host.run(e.list_pending_actions(ada.clone(), host.ctx()))?;
+    show("Ada sees pending", waiting.len());
+    host.run(e.confirm_pending_action(ada.clone(), pending_action_id, host.ctx()))?;
+    show("Ada confirms", "ok");
+    let o = host.run(e.retry_agent_action(
+        raw.clone(),
+        publish.clone(),
+        confirmation.clone(),
+        host.ctx(),
+    ))?;
+    outcome("retry with confirmation", &o);
+    let o =
+        host.run(e.retry_agent_action(raw.clone(), publish.clone(), confirmation, host.ctx()))?;
+    outcome("replayed confirmation", &o);
+
+    step("AIRS: the circuit breaker trips");
+    for i in 1..=3 {
+        let o = host.run(e.authorize_agent(raw.clone(), read.clone(), host.ctx()))?;
+        outcome(&format!("read #{i}"), &o);
+    }
+
+    step("AIRS: a budget stops a second agent");
+    let budgeted = host.run(e.create_agent_token(
+        ada,
+        CreateAgentTokenRequest {
+            agent_id: Some("research-bot".into()),
+            permissions: vec!["content.view".into()],
+            budget: Some(BudgetParams {
+                limit_micro_usd: None,
+                limit_usd: Some("0.05".into()),
+            }),
+            ..CreateAgentTokenRequest::default()
+        },
+        host.ctx(),
+    ))?;
+    let raw2 = budgeted.raw_token.expose().to_owned();
+    show("budget", "$0.05");
+    for cost in ["0.02", "0.02", "0.02"] {
+        let o = host.run(e.report_agent_usage(raw2.clone(), Cost::Usd(cost.into()), host.ctx()))?;
+        outcome(&format!("report ${cost}"), &o);
+    }
+    let o = host.run(e.authorize_agent(raw2, read, host.ctx()))?;
+    outcome("next call", &o);
+
+    step("Outbox and audit");
+    show("messages sent", host.store.log().len());
+    let audit = host.run(e.audit_query(
+        tenxyte_core::service::audit::AuditQuery {
+            user_id: Some(ada_id),
+            limit: Some(200),
+            ..Default::default()
+        },
+        host.ctx(),
+    ))?;
+    show("Ada's audit events", audit.items.len());
+    let mut actions: Vec<&str> = audit.items.iter().map(|a| a.action.as_str()).collect();
+    actions.dedup();
+    show("kinds", actions.join(", "));
     Ok(())
 }
