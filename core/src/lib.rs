@@ -23,6 +23,8 @@
 //!   table and OpenAPI document.
 //! - [`batch`]: the JSON request/response forms of the verifiers (CLI `--jsonl`, vectors).
 #![forbid(unsafe_code)]
+// The OpenAPI component table is one large `json!` literal.
+#![recursion_limit = "512"]
 
 pub mod agent;
 pub mod batch;

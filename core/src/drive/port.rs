@@ -193,6 +193,23 @@ impl StorePort {
         }
     }
 
+    /// Runs another flow inside this one: each operation it needs is forwarded through
+    /// this port (so it lands in this flow's transcript and the host sees one stream of
+    /// operations), and its result is this call's result. This is how the HTTP layer
+    /// reuses every `Engine` flow.
+    pub async fn run_flow<T: 'static>(&self, mut flow: super::Flow<T>) -> Result<T> {
+        let mut step = flow.start()?;
+        loop {
+            match step {
+                super::Step::Done(result) => return result,
+                super::Step::Need { seq, op } => {
+                    let result = self.effect(op).await?;
+                    step = flow.resume(seq, result)?;
+                }
+            }
+        }
+    }
+
     /// Like [`StorePort::execute`] but keeps `failed` as a result, for the effects whose
     /// failure has its own code.
     async fn effect(&self, op: Op) -> Result<OpResult> {

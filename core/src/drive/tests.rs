@@ -601,3 +601,35 @@ fn effects_are_driven_like_store_operations_and_fail_with_their_own_codes() {
         ErrorCode::FlowProtocol
     );
 }
+
+#[test]
+fn a_flow_runs_inside_another_and_its_operations_pass_through() {
+    let inner = || {
+        Flow::new(|port| async move {
+            port.incr("c", "k", 2, None).await?;
+            port.incr("c", "k", 3, None).await
+        })
+    };
+    let outer = Flow::new(move |port| async move {
+        let v = port.run_flow(inner()).await?;
+        let d = port.send_message(note("+15550100")).await?;
+        Ok((v, d.id))
+    });
+    let mut store = TinyStore::default();
+    let mut outer = outer;
+    let got = outer.run(&mut store).unwrap();
+    assert_eq!(got, (5, Some("to:+15550100".into())));
+    // The outer transcript holds the inner flow's operations, in order.
+    assert_eq!(outer.transcript().len(), 3);
+    // A store failure inside the inner flow fails the outer one closed.
+    let mut failing = TinyStore {
+        fail_at: Some(1),
+        ..TinyStore::default()
+    };
+    let e = run_sync(
+        Flow::new(move |port| async move { port.run_flow(inner()).await }),
+        &mut failing,
+    )
+    .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::StoreUnavailable);
+}

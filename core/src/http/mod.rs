@@ -9,6 +9,7 @@
 
 mod errors;
 mod headers;
+mod resources;
 mod routes;
 
 pub mod openapi;
@@ -137,14 +138,6 @@ impl Reply {
             headers: Vec::new(),
         }
     }
-
-    pub(crate) fn created(body: Value) -> Reply {
-        Reply {
-            status: 201,
-            body,
-            headers: Vec::new(),
-        }
-    }
 }
 
 /// A request after routing: what a handler reads.
@@ -216,6 +209,11 @@ const JSON_DEPTH: usize = 32;
 /// failure is a 503 response like any other error.
 async fn handle(port: &StorePort, e: &Engine, req: Request, now: i64) -> Response {
     let mut response = match route_and_run(port, e, &req, now).await {
+        Ok(reply) if reply.status == 204 => Response {
+            status: 204,
+            headers: reply.headers,
+            body: Vec::new(),
+        },
         Ok(reply) => {
             let mut r = Response::json(reply.status, &reply.body);
             r.headers.extend(reply.headers);
@@ -249,7 +247,7 @@ async fn route_and_run(port: &StorePort, e: &Engine, req: &Request, now: i64) ->
             )
         })?
     };
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         now,
         ip: req.client_ip.clone(),
         user_agent: req
@@ -258,6 +256,7 @@ async fn route_and_run(port: &StorePort, e: &Engine, req: &Request, now: i64) ->
         app_id: None,
         trace_id: req.header("X-Prompt-Trace-ID").map(str::to_owned),
     };
+    ctx.app_id = application(port, e, req, &ctx).await?;
     let call = Call {
         req,
         ctx,
@@ -265,6 +264,34 @@ async fn route_and_run(port: &StorePort, e: &Engine, req: &Request, now: i64) ->
         body,
     };
     routes::dispatch(route, port, e, call).await
+}
+
+/// Application credentials (`X-Access-Key` + `X-Access-Secret`) when
+/// `application_auth.enabled` and the path is not exempt: the application's id becomes the
+/// context's `app_id` (tokens are bound to it). Missing or wrong: `application_invalid`.
+async fn application(
+    port: &StorePort,
+    e: &Engine,
+    req: &Request,
+    ctx: &RequestContext,
+) -> Result<Option<String>> {
+    let a = &e.settings().application_auth;
+    if !a.enabled
+        || a.exempt_paths
+            .iter()
+            .any(|p| req.path.starts_with(p.as_str()))
+    {
+        return Ok(None);
+    }
+    let (Some(key), Some(secret)) = (req.header("X-Access-Key"), req.header("X-Access-Secret"))
+    else {
+        return Err(err(
+            ErrorCode::ApplicationInvalid,
+            "X-Access-Key and X-Access-Secret are required",
+        ));
+    };
+    let flow = e.verify_application(key.to_owned(), secret.to_owned(), ctx.clone());
+    Ok(Some(port.run_flow(flow).await?.id))
 }
 
 /// Convenience for handlers: a store-level or flow error passes through unchanged.

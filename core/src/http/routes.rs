@@ -340,6 +340,47 @@ pub const ROUTES: &[RouteSpec] = &[
         "TokenResponse",
         "Log in with the SMS code"
     ),
+    // AIRS: the human manages agent tokens and approvals; the agent calls with AgentBearer.
+    route!("POST", "ai/tokens/", "ai_token_create", "airs", Bearer, Some("CreateAgentToken"), 201, "CreatedAgentToken", "Delegate to an agent (double RBAC); the raw token is shown once"),
+    route!("GET", "ai/tokens/", "ai_token_list", "airs", Bearer, None, 200, "AgentTokenPage", "The agent tokens you delegated (?cursor=&limit=)"),
+    route!("POST", "ai/tokens/revoke-all/", "ai_token_revoke_all", "airs", Bearer, None, 200, "Count", "Revoke every agent token you delegated"),
+    route!("POST", "ai/tokens/sub-tokens/", "ai_sub_token_create", "airs", Agent, Some("SubTokenRequest"), 201, "CreatedAgentToken", "An agent delegates a narrower token"),
+    route!("GET", "ai/tokens/{id}/", "ai_token_get", "airs", Bearer, None, 200, "AgentToken", "One of your agent tokens"),
+    route!("POST", "ai/tokens/{id}/heartbeat/", "ai_token_heartbeat", "airs", Agent, None, 200, "HeartbeatAck", "The agent's dead man's switch"),
+    route!("POST", "ai/tokens/{id}/report-usage/", "ai_token_report_usage", "airs", Agent, Some("UsageReport"), 200, "AgentOutcome", "Charge a cost to the agent's budget"),
+    route!("POST", "ai/tokens/{id}/suspend/", "ai_token_suspend", "airs", Bearer, None, 200, "AgentToken", "Suspend an agent token"),
+    route!("POST", "ai/tokens/{id}/reactivate/", "ai_token_reactivate", "airs", Bearer, None, 200, "AgentToken", "Reactivate a suspended agent token"),
+    route!("POST", "ai/tokens/{id}/revoke/", "ai_token_revoke", "airs", Bearer, None, 200, "AgentToken", "Revoke an agent token for good"),
+    route!("POST", "ai/authorize/", "ai_authorize", "airs", Agent, Some("AgentRequest"), 200, "AgentOutcome", "The decision for one agent request (202 when a human must approve; retry with X-Action-Confirmation)"),
+    route!("GET", "ai/pending-actions/", "ai_pending_list", "airs", Bearer, None, 200, "PendingActions", "Actions awaiting your approval"),
+    route!("POST", "ai/pending-actions/{id}/confirm/", "ai_pending_confirm", "airs", Bearer, None, 200, "PendingAction", "Approve an agent's action (single use, bound to the request)"),
+    route!("POST", "ai/pending-actions/{id}/deny/", "ai_pending_deny", "airs", Bearer, None, 200, "PendingAction", "Refuse an agent's action"),
+    // Organizations (literal segments before parameters: the first match wins).
+    route!("POST", "organizations/", "org_create", "organizations", Bearer, Some("CreateOrg"), 201, "Organization", "Create an organization (you become its owner)"),
+    route!("GET", "organizations/", "org_mine", "organizations", Bearer, None, 200, "MyOrganizations", "Your organizations"),
+    route!("GET", "organizations/roles/", "org_roles", "organizations", Bearer, None, 200, "OrgRoles", "The organization roles"),
+    route!("POST", "organizations/invitations/accept/", "org_invitation_accept", "organizations", Bearer, Some("InvitationToken"), 200, "Membership", "Accept an invitation (your e-mail must match)"),
+    route!("POST", "organizations/invitations/decline/", "org_invitation_decline", "organizations", Bearer, Some("InvitationToken"), 200, "Invitation", "Decline an invitation"),
+    route!("GET", "organizations/by-slug/{slug}/", "org_by_slug", "organizations", Bearer, None, 200, "OrgAccess", "An organization by slug (X-Org-Slug), with your role in it"),
+    route!("POST", "organizations/{id}/children/", "org_create_child", "organizations", Bearer, Some("CreateOrg"), 201, "Organization", "Create a child organization"),
+    route!("POST", "organizations/{id}/move/", "org_move", "organizations", Bearer, Some("MoveOrg"), 200, "Organization", "Move an organization under another (or to the top)"),
+    route!("GET", "organizations/{id}/tree/", "org_tree", "organizations", Bearer, None, 200, "OrgNode", "The organization and its descendants"),
+    route!("GET", "organizations/{id}/members/", "org_members", "organizations", Bearer, None, 200, "Members", "The members"),
+    route!("POST", "organizations/{id}/members/{user_id}/role/", "org_member_role", "organizations", Bearer, Some("RoleChange"), 200, "Membership", "Change a member's role"),
+    route!("DELETE", "organizations/{id}/members/{user_id}/", "org_member_remove", "organizations", Bearer, None, 200, "Membership", "Remove a member"),
+    route!("POST", "organizations/{id}/leave/", "org_leave", "organizations", Bearer, None, 200, "Membership", "Leave the organization (the last owner cannot)"),
+    route!("POST", "organizations/{id}/invitations/", "org_invite", "organizations", Bearer, Some("Invite"), 201, "Invitation", "Invite by e-mail"),
+    route!("GET", "organizations/{id}/invitations/", "org_invitations", "organizations", Bearer, None, 200, "Invitations", "Open invitations"),
+    route!("DELETE", "organizations/{id}/invitations/{invitation_id}/", "org_invitation_revoke", "organizations", Bearer, None, 200, "Invitation", "Withdraw an invitation"),
+    // Applications.
+    route!("POST", "applications/", "app_create", "applications", Bearer, Some("CreateApplication"), 201, "ApplicationCredentials", "Create an application; the secret is shown once"),
+    route!("GET", "applications/", "app_list", "applications", Bearer, None, 200, "Applications", "Every application"),
+    route!("GET", "applications/{id}/", "app_get", "applications", Bearer, None, 200, "Application", "One application"),
+    route!("POST", "applications/{id}/regenerate/", "app_regenerate", "applications", Bearer, None, 200, "ApplicationCredentials", "A new secret; the old one stops working at once"),
+    route!("POST", "applications/{id}/disable/", "app_disable", "applications", Bearer, None, 200, "Application", "Deactivate an application"),
+    route!("POST", "applications/{id}/enable/", "app_enable", "applications", Bearer, None, 200, "Application", "Reactivate an application"),
+    // Audit.
+    route!("GET", "audit/", "audit", "audit", Bearer, None, 200, "AuditPage", "The audit log: your own events, or everything with system.audit (?user_id=&org_id=&agent_id=&since=&until=&action=&limit=&cursor=)"),
     route!("GET", "health/", "health", "meta", Public, None, 200, "Message", "Liveness"),
     route!(
         "GET",
@@ -587,6 +628,12 @@ pub(crate) async fn dispatch(
         "login_otp_verify" => {
             into_reply(200, &otp_login::verify(port, e, &call.input()?, ctx).await?)
         }
+        name if name.starts_with("ai_") => super::resources::agents(name, port, e, &call).await,
+        name if name.starts_with("org_") => super::resources::orgs(name, port, e, &call).await,
+        name if name.starts_with("app_") => {
+            super::resources::applications(name, port, e, &call).await
+        }
+        "audit" => super::resources::audit(port, e, &call).await,
         "health" => Ok(Reply::ok(json!({ "message": "ok" }))),
         "openapi" => Ok(Reply::ok(super::openapi::document(e))),
         "jwks" => Ok(Reply::ok(e.keys().to_jwks())),

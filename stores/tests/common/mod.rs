@@ -17,7 +17,7 @@ pub const T0: i64 = 1_767_225_600;
 pub fn settings(overrides: Value) -> Settings {
     let base = json!({"password": {"argon2": {"memory_kib": 1024, "iterations": 1}},
                       "jwt": {"refresh_token_rotation": true}, "rate_limit": {"enabled": false},
-                      "audit": {"enabled": true}});
+                      "audit": {"enabled": true}, "application_auth": {"enabled": false}});
     Settings::preset(Preset::Development)
         .with_overrides(base)
         .and_then(|s| s.with_overrides(overrides))

@@ -1,0 +1,405 @@
+//! Handlers of the resource routes (agents, organizations, applications, audit): each
+//! builds the `Engine` flow and runs it inside the request's flow with
+//! [`StorePort::run_flow`], so the HTTP layer adds no logic of its own.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{into_reply, scheme_token, Call, Reply};
+use crate::agent::{AgentRequest, Cost};
+use crate::drive::StorePort;
+use crate::error::{err, ErrorCode, Result};
+use crate::service::agents::AgentOutcome;
+use crate::service::audit::AuditQuery;
+use crate::service::Engine;
+
+impl Call<'_> {
+    /// The agent token of `Authorization: AgentBearer …`.
+    fn agent_token(&self) -> Result<String> {
+        scheme_token(self.req, "AgentBearer").ok_or_else(|| {
+            err(
+                ErrorCode::NotAuthenticated,
+                "Authorization: AgentBearer <agent token> is required",
+            )
+        })
+    }
+}
+
+/// An agent outcome as HTTP: 200 allowed, 202 pending approval, or the denial's status.
+fn outcome_reply(outcome: AgentOutcome) -> Result<Reply> {
+    match &outcome {
+        AgentOutcome::Allowed { .. } => into_reply(200, &outcome),
+        AgentOutcome::PendingApproval { .. } => into_reply(202, &outcome),
+        AgentOutcome::Denied {
+            code,
+            reason,
+            retry_after,
+            ..
+        } => {
+            let mut details = serde_json::to_value(&outcome).unwrap_or_default();
+            if let (Some(wait), Some(map)) = (retry_after, details.as_object_mut()) {
+                map.insert("retry_after".into(), json!(wait));
+            }
+            Err(err(*code, reason.clone()).with_details(details))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageBody {
+    cost_usd: Cost,
+}
+
+pub(crate) async fn agents(
+    name: &str,
+    port: &StorePort,
+    e: &Engine,
+    call: &Call<'_>,
+) -> Result<Reply> {
+    let ctx = call.ctx.clone();
+    match name {
+        "ai_token_create" => {
+            let flow = e.create_agent_token(call.bearer()?, call.input()?, ctx);
+            into_reply(201, &port.run_flow(flow).await?)
+        }
+        "ai_token_list" => {
+            let limit = call
+                .req
+                .query_param("limit")
+                .map(|l| l.parse::<u32>())
+                .transpose()
+                .map_err(|_| err(ErrorCode::InvalidInput, "limit must be an integer"))?;
+            let flow =
+                e.list_agent_tokens(call.bearer()?, call.req.query_param("cursor"), limit, ctx);
+            into_reply(200, &port.run_flow(flow).await?)
+        }
+        "ai_token_revoke_all" => {
+            let n = port
+                .run_flow(e.revoke_all_agent_tokens(call.bearer()?, ctx))
+                .await?;
+            Ok(Reply::ok(json!({ "count": n })))
+        }
+        "ai_sub_token_create" => {
+            let flow = e.create_agent_sub_token(call.agent_token()?, call.input()?, ctx);
+            into_reply(201, &port.run_flow(flow).await?)
+        }
+        "ai_token_get" => into_reply(
+            200,
+            &port
+                .run_flow(e.get_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        "ai_token_heartbeat" => {
+            let ack = port
+                .run_flow(e.agent_heartbeat(call.agent_token()?, ctx))
+                .await?;
+            if ack.token_id != call.param(0)? {
+                return Err(err(
+                    ErrorCode::AgentTokenNotFound,
+                    "the path names another agent token",
+                ));
+            }
+            into_reply(200, &ack)
+        }
+        "ai_token_report_usage" => {
+            let body: UsageBody = call.input()?;
+            outcome_reply(
+                port.run_flow(e.report_agent_usage(call.agent_token()?, body.cost_usd, ctx))
+                    .await?,
+            )
+        }
+        "ai_token_suspend" => into_reply(
+            200,
+            &port
+                .run_flow(e.suspend_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        "ai_token_reactivate" => into_reply(
+            200,
+            &port
+                .run_flow(e.reactivate_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        "ai_token_revoke" => into_reply(
+            200,
+            &port
+                .run_flow(e.revoke_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        "ai_authorize" => {
+            let mut req: AgentRequest = call.input()?;
+            if req.trace_id.is_none() {
+                req.trace_id = ctx.trace_id.clone();
+            }
+            let raw = call.agent_token()?;
+            let flow = match call.req.header("X-Action-Confirmation") {
+                Some(c) => e.retry_agent_action(raw, req, c.to_owned(), ctx),
+                None => e.authorize_agent(raw, req, ctx),
+            };
+            outcome_reply(port.run_flow(flow).await?)
+        }
+        "ai_pending_list" => into_reply(
+            200,
+            &port
+                .run_flow(e.list_pending_actions(call.bearer()?, ctx))
+                .await?,
+        ),
+        "ai_pending_confirm" => into_reply(
+            200,
+            &port
+                .run_flow(e.confirm_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        "ai_pending_deny" => into_reply(
+            200,
+            &port
+                .run_flow(e.deny_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx))
+                .await?,
+        ),
+        other => Err(err(
+            ErrorCode::Internal,
+            format!("route {other} has no handler"),
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    token: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoveBody {
+    parent_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoleBody {
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteBody {
+    email: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    accept_url: Option<String>,
+}
+
+pub(crate) async fn orgs(
+    name: &str,
+    port: &StorePort,
+    e: &Engine,
+    call: &Call<'_>,
+) -> Result<Reply> {
+    let ctx = call.ctx.clone();
+    let token = call.bearer()?;
+    let p = |n: usize| call.param(n).map(str::to_owned);
+    match name {
+        "org_create" => into_reply(
+            201,
+            &port
+                .run_flow(e.create_organization(token, call.input()?, ctx))
+                .await?,
+        ),
+        "org_mine" => into_reply(200, &port.run_flow(e.my_organizations(token, ctx)).await?),
+        "org_roles" => into_reply(200, &port.run_flow(e.list_org_roles(token, ctx)).await?),
+        "org_invitation_accept" => {
+            let body: TokenBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(e.accept_invitation(token, body.token, ctx))
+                    .await?,
+            )
+        }
+        "org_invitation_decline" => {
+            let body: TokenBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(e.decline_invitation(token, body.token, ctx))
+                    .await?,
+            )
+        }
+        "org_by_slug" => into_reply(
+            200,
+            &port
+                .run_flow(e.organization_by_slug(token, p(0)?, ctx))
+                .await?,
+        ),
+        "org_create_child" => into_reply(
+            201,
+            &port
+                .run_flow(e.create_child_organization(token, p(0)?, call.input()?, ctx))
+                .await?,
+        ),
+        "org_move" => {
+            let body: MoveBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(e.move_organization(token, p(0)?, body.parent_id, ctx))
+                    .await?,
+            )
+        }
+        "org_tree" => into_reply(
+            200,
+            &port
+                .run_flow(e.organization_tree(token, p(0)?, ctx))
+                .await?,
+        ),
+        "org_members" => into_reply(
+            200,
+            &port.run_flow(e.list_members(token, p(0)?, ctx)).await?,
+        ),
+        "org_member_role" => {
+            let body: RoleBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(e.change_member_role(token, p(0)?, p(1)?, body.role, ctx))
+                    .await?,
+            )
+        }
+        "org_member_remove" => into_reply(
+            200,
+            &port
+                .run_flow(e.remove_member(token, p(0)?, p(1)?, ctx))
+                .await?,
+        ),
+        "org_leave" => into_reply(
+            200,
+            &port
+                .run_flow(e.leave_organization(token, p(0)?, ctx))
+                .await?,
+        ),
+        "org_invite" => {
+            let body: InviteBody = call.input()?;
+            let req = crate::service::orgs::InviteMemberRequest {
+                org_id: p(0)?,
+                email: body.email,
+                role: body.role,
+                accept_url: body.accept_url,
+            };
+            into_reply(201, &port.run_flow(e.invite_member(token, req, ctx)).await?)
+        }
+        "org_invitations" => into_reply(
+            200,
+            &port.run_flow(e.list_invitations(token, p(0)?, ctx)).await?,
+        ),
+        "org_invitation_revoke" => into_reply(
+            200,
+            &port
+                .run_flow(e.revoke_invitation(token, p(0)?, p(1)?, ctx))
+                .await?,
+        ),
+        other => Err(err(
+            ErrorCode::Internal,
+            format!("route {other} has no handler"),
+        )),
+    }
+}
+
+pub(crate) async fn applications(
+    name: &str,
+    port: &StorePort,
+    e: &Engine,
+    call: &Call<'_>,
+) -> Result<Reply> {
+    let ctx = call.ctx.clone();
+    let token = call.bearer()?;
+    let p = |n: usize| call.param(n).map(str::to_owned);
+    match name {
+        "app_create" => into_reply(
+            201,
+            &port
+                .run_flow(e.create_application(token, call.input()?, ctx))
+                .await?,
+        ),
+        "app_list" => into_reply(200, &port.run_flow(e.list_applications(token, ctx)).await?),
+        "app_get" => into_reply(
+            200,
+            &port.run_flow(e.get_application(token, p(0)?, ctx)).await?,
+        ),
+        "app_regenerate" => into_reply(
+            200,
+            &port
+                .run_flow(e.regenerate_application_secret(token, p(0)?, ctx))
+                .await?,
+        ),
+        "app_disable" => into_reply(
+            200,
+            &port
+                .run_flow(e.disable_application(token, p(0)?, ctx))
+                .await?,
+        ),
+        "app_enable" => into_reply(
+            200,
+            &port
+                .run_flow(e.enable_application(token, p(0)?, ctx))
+                .await?,
+        ),
+        other => Err(err(
+            ErrorCode::Internal,
+            format!("route {other} has no handler"),
+        )),
+    }
+}
+
+/// The permission that lets a user read everybody's audit events.
+pub const AUDIT_PERMISSION: &str = "system.audit";
+
+/// `GET audit/`: users see their own events; holders of [`AUDIT_PERMISSION`] may filter
+/// by any user, organization or agent, or read everything.
+pub(crate) async fn audit(port: &StorePort, e: &Engine, call: &Call<'_>) -> Result<Reply> {
+    let p = crate::service::auth::authenticate(port, e, &call.bearer()?, &call.ctx).await?;
+    p.require_scope(&[])?;
+    let q = |k: &str| call.req.query_param(k);
+    let int = |k: &str| -> Result<Option<i64>> {
+        q(k).map(|v| {
+            v.parse::<i64>()
+                .map_err(|_| err(ErrorCode::InvalidInput, format!("{k} must be an integer")))
+        })
+        .transpose()
+    };
+    let mut query = AuditQuery {
+        user_id: q("user_id"),
+        org_id: q("org_id"),
+        agent_id: q("agent_id"),
+        since: int("since")?,
+        until: int("until")?,
+        action: q("action"),
+        limit: int("limit")?.map(|l| u32::try_from(l).unwrap_or(0)),
+        cursor: q("cursor"),
+    };
+    let auditor = e
+        .policy()
+        .has_permission(&crate::service::users::subject(&p.user), AUDIT_PERMISSION);
+    if !auditor {
+        match &query.user_id {
+            Some(u) if *u != p.user.id => {
+                return Err(err(
+                    ErrorCode::PermissionRequired,
+                    format!("reading others' events needs {AUDIT_PERMISSION}"),
+                )
+                .with_details(json!({ "permission": AUDIT_PERMISSION })));
+            }
+            _ if query.org_id.is_some() || query.agent_id.is_some() => {
+                return Err(err(
+                    ErrorCode::PermissionRequired,
+                    format!("filtering by organization or agent needs {AUDIT_PERMISSION}"),
+                )
+                .with_details(json!({ "permission": AUDIT_PERMISSION })));
+            }
+            _ => query.user_id = Some(p.user.id.clone()),
+        }
+    }
+    into_reply(200, &crate::service::audit::query(port, &query).await?)
+}

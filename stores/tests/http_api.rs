@@ -1,0 +1,534 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+//! The HTTP layer through `Request`/`Response`: the routes' happy paths and their errors,
+//! error mapping, headers, application credentials, AIRS over HTTP, the OpenAPI document.
+
+mod common;
+
+use common::{Host, PASSWORD};
+use serde_json::{json, Value};
+use tenxyte_core::http::{Request, Response, ROUTES};
+
+const P: &str = "/api/v1/auth/";
+
+fn call(
+    host: &mut Host,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Response {
+    let req = Request {
+        method: method.into(),
+        path: if path.starts_with('/') {
+            path.into()
+        } else {
+            format!("{P}{path}")
+        },
+        query: String::new(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        body: body
+            .map(|b| serde_json::to_vec(&b).unwrap())
+            .unwrap_or_default(),
+        client_ip: Some("203.0.113.9".into()),
+    };
+    let flow = host.engine.handle(req, host.clock.now());
+    host.run(flow).unwrap()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn code(r: &Response) -> String {
+    r.json_body()["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn signup(host: &mut Host, email: &str) -> (String, Value) {
+    let r = call(
+        host,
+        "POST",
+        "register/",
+        &[],
+        Some(json!({"email": email, "password": PASSWORD, "login": true})),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json_body());
+    let body = r.json_body();
+    (
+        body["tokens"]["access_token"].as_str().unwrap().to_owned(),
+        body,
+    )
+}
+
+#[test]
+fn quickstart_over_http() {
+    let mut host = Host::new(json!({}));
+    let (_, reg) = signup(&mut host, "ann@example.com");
+    assert_eq!(reg["user"]["email"], json!("ann@example.com"));
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &[],
+        Some(json!({"email": "ann@example.com", "password": PASSWORD})),
+    );
+    assert_eq!(r.status, 200);
+    let t = r.json_body();
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    let auth = bearer(&access);
+    let me = call(&mut host, "GET", "me/", &[("Authorization", &auth)], None);
+    assert_eq!(
+        (me.status, me.json_body()["email"].clone()),
+        (200, json!("ann@example.com"))
+    );
+    assert_eq!(me.header("Content-Type"), Some("application/json"));
+    let roles = call(
+        &mut host,
+        "GET",
+        "me/roles/",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(roles.json_body()["roles"], json!(["viewer"]));
+    let r = call(
+        &mut host,
+        "POST",
+        "refresh/",
+        &[],
+        Some(json!({"refresh_token": t["refresh_token"]})),
+    );
+    assert_eq!(r.status, 200);
+    let r = call(
+        &mut host,
+        "POST",
+        "logout/",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    let r = call(&mut host, "GET", "me/", &[("Authorization", &auth)], None);
+    assert_eq!((r.status, code(&r).as_str()), (401, "token_revoked"));
+    assert!(r
+        .header("WWW-Authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+}
+
+#[test]
+fn errors_map_to_statuses_and_headers() {
+    let mut host = Host::new(json!({"lockout": {"enabled": true, "max_attempts": 2}}));
+    signup(&mut host, "bo@example.com");
+    let r = call(&mut host, "GET", "nope/", &[], None);
+    assert_eq!((r.status, code(&r).as_str()), (404, "route_not_found"));
+    let r = call(&mut host, "GET", "register/", &[], None);
+    assert_eq!((r.status, code(&r).as_str()), (405, "method_not_allowed"));
+    let r = call(&mut host, "GET", "me/", &[], None);
+    assert_eq!((r.status, code(&r).as_str()), (401, "not_authenticated"));
+    assert_eq!(
+        r.header("WWW-Authenticate"),
+        Some("Bearer realm=\"tenxyte\"")
+    );
+    let r = call(
+        &mut host,
+        "POST",
+        "register/",
+        &[],
+        Some(json!({"email": "bo@example.com", "password": PASSWORD})),
+    );
+    assert_eq!((r.status, code(&r).as_str()), (409, "email_taken"));
+    let r = call(
+        &mut host,
+        "POST",
+        "register/",
+        &[],
+        Some(json!({"email": "x@example.com", "password": PASSWORD, "admin": true})),
+    );
+    assert_eq!((r.status, code(&r).as_str()), (400, "invalid_input"));
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &[],
+        Some(json!({"phone": "+33612345678", "password": "x"})),
+    );
+    assert_eq!((r.status, code(&r).as_str()), (400, "invalid_input"));
+    let body = json!({"email": "bo@example.com", "password": "wrong"});
+    let r = call(&mut host, "POST", "login/email/", &[], Some(body.clone()));
+    assert_eq!((r.status, code(&r).as_str()), (401, "invalid_credentials"));
+    let r = call(&mut host, "POST", "login/email/", &[], Some(body));
+    assert_eq!((r.status, code(&r).as_str()), (423, "account_locked"));
+    assert!(r.header("Retry-After").unwrap().parse::<u64>().unwrap() > 0);
+    assert!(r.json_body()["details"]["retry_after"].is_number());
+
+    // Invalid JSON, duplicate members, and an oversized body.
+    let mut raw = |body: &[u8]| {
+        let req = Request {
+            method: "POST".into(),
+            path: format!("{P}register/"),
+            body: body.to_vec(),
+            ..Request::default()
+        };
+        let flow = host.engine.handle(req, host.clock.now());
+        host.run(flow).unwrap()
+    };
+    assert_eq!(raw(b"{not json").status, 400);
+    assert_eq!(
+        code(&raw(br#"{"password": "a", "password": "b"}"#)),
+        "invalid_input"
+    );
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let r = raw(&big);
+    assert_eq!((r.status, code(&r).as_str()), (413, "body_too_large"));
+}
+
+#[test]
+fn rate_limits_answer_429_with_retry_after() {
+    let mut host = Host::new(
+        json!({"rate_limit": {"enabled": true, "login": [{"max_requests": 2, "window_secs": 60}]}}),
+    );
+    let body = json!({"email": "who@example.com", "password": "x"});
+    for _ in 0..2 {
+        assert_eq!(
+            call(&mut host, "POST", "login/email/", &[], Some(body.clone())).status,
+            401
+        );
+    }
+    let r = call(&mut host, "POST", "login/email/", &[], Some(body));
+    assert_eq!((r.status, code(&r).as_str()), (429, "too_many_requests"));
+    assert!(r.header("Retry-After").is_some());
+}
+
+#[test]
+fn security_headers_and_cors() {
+    let mut host = Host::new(json!({
+        "security_headers": {"enabled": true, "hsts_max_age_secs": 100},
+        "cors": {"enabled": true, "allowed_origins": ["https://app.example.com"]}
+    }));
+    let origin = [("Origin", "https://app.example.com")];
+    let r = call(&mut host, "GET", "health/", &origin, None);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(r.header("X-Frame-Options"), Some("DENY"));
+    assert!(r
+        .header("Strict-Transport-Security")
+        .unwrap()
+        .starts_with("max-age=100"));
+    assert_eq!(
+        r.header("Access-Control-Allow-Origin"),
+        Some("https://app.example.com")
+    );
+    let pre = call(&mut host, "OPTIONS", "login/email/", &origin, None);
+    assert_eq!(pre.status, 204);
+    assert!(pre.body.is_empty());
+    assert!(pre
+        .header("Access-Control-Allow-Methods")
+        .unwrap()
+        .contains("POST"));
+    let other = call(
+        &mut host,
+        "GET",
+        "health/",
+        &[("Origin", "https://evil.example")],
+        None,
+    );
+    assert_eq!(other.header("Access-Control-Allow-Origin"), None);
+}
+
+#[test]
+fn application_credentials_are_required_when_on_and_bind_tokens() {
+    use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
+    let mut host = Host::new(json!({}));
+    let (admin, reg) = signup(&mut host, "root@example.com");
+    // The host makes its first admin a superuser in its own table.
+    let id = reg["user"]["id"].as_str().unwrap();
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+    }) else {
+        panic!()
+    };
+    let mut user = rec.value;
+    user["is_superuser"] = json!(true);
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+    let r = call(
+        &mut host,
+        "POST",
+        "applications/",
+        &[("Authorization", &bearer(&admin))],
+        Some(json!({"name": "web"})),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json_body());
+    let creds = r.json_body();
+    let key = creds["application"]["access_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let secret = creds["access_secret"].as_str().unwrap().to_owned();
+
+    // Same store, an engine that requires application credentials.
+    host.engine = common::engine(json!({"application_auth": {"enabled": true}}));
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &[],
+        Some(json!({"email": "root@example.com", "password": PASSWORD})),
+    );
+    assert_eq!((r.status, code(&r).as_str()), (401, "application_invalid"));
+    let app = [
+        ("X-Access-Key", key.as_str()),
+        ("X-Access-Secret", secret.as_str()),
+    ];
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &app,
+        Some(json!({"email": "root@example.com", "password": PASSWORD})),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    let token = r.json_body()["access_token"].as_str().unwrap().to_owned();
+    let wrong = [
+        ("X-Access-Key", key.as_str()),
+        ("X-Access-Secret", "txs_wrong"),
+    ];
+    assert_eq!(call(&mut host, "GET", "me/", &wrong, None).status, 401);
+    let auth = bearer(&token);
+    let ok = [app[0], app[1], ("Authorization", auth.as_str())];
+    assert_eq!(call(&mut host, "GET", "me/", &ok, None).status, 200);
+    // Exempt paths need no credentials.
+    assert_eq!(call(&mut host, "GET", "health/", &[], None).status, 200);
+    assert_eq!(
+        call(&mut host, "GET", "/.well-known/jwks.json", &[], None).status,
+        200
+    );
+}
+
+#[test]
+fn airs_over_http_with_a_202_and_a_confirmation_header() {
+    use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
+    let mut host = Host::new(json!({"agents": {"confirmation_required": ["content.publish"]}}));
+    let (_, reg) = signup(&mut host, "ann@example.com");
+    let id = reg["user"]["id"].as_str().unwrap();
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+    }) else {
+        panic!()
+    };
+    let mut user = rec.value;
+    user["roles"] = json!(["editor"]);
+    user["permissions"] = json!(["content.publish"]);
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &[],
+        Some(json!({"email": "ann@example.com", "password": PASSWORD})),
+    );
+    let human = bearer(r.json_body()["access_token"].as_str().unwrap());
+
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &[("Authorization", &human)],
+        Some(json!({"permissions": ["content.view", "content.publish"]})),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json_body());
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    let token_id = r.json_body()["token"]["id"].as_str().unwrap().to_owned();
+    let read =
+        json!({"method": "GET", "path": "/api/articles", "body": "", "permission": "content.view"});
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/authorize/",
+        &[("Authorization", &agent)],
+        Some(read),
+    );
+    assert_eq!(
+        (r.status, r.json_body()["outcome"].clone()),
+        (200, json!("allowed"))
+    );
+    let publish = json!({"method": "POST", "path": "/api/articles/7/publish", "body": "{}", "permission": "content.publish"});
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/authorize/",
+        &[("Authorization", &agent)],
+        Some(publish.clone()),
+    );
+    assert_eq!(r.status, 202, "{:?}", r.json_body());
+    let pending = r.json_body();
+    let confirmation = pending["confirmation_token"].as_str().unwrap().to_owned();
+    let action = pending["pending_action_id"].as_str().unwrap().to_owned();
+    let r = call(
+        &mut host,
+        "GET",
+        "ai/pending-actions/",
+        &[("Authorization", &human)],
+        None,
+    );
+    assert_eq!(r.json_body().as_array().unwrap().len(), 1);
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("ai/pending-actions/{action}/confirm/"),
+        &[("Authorization", &human)],
+        None,
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    let with = [
+        ("Authorization", agent.as_str()),
+        ("X-Action-Confirmation", confirmation.as_str()),
+    ];
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/authorize/",
+        &with,
+        Some(publish.clone()),
+    );
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    let r = call(&mut host, "POST", "ai/authorize/", &with, Some(publish));
+    assert_eq!((r.status, code(&r).as_str()), (403, "confirmation_used"));
+    // The agent cannot use the human's routes, and a bad agent token is a 401 challenge.
+    let r = call(
+        &mut host,
+        "GET",
+        "ai/tokens/",
+        &[("Authorization", &agent)],
+        None,
+    );
+    assert_eq!(r.status, 401);
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("ai/tokens/{token_id}/heartbeat/"),
+        &[("Authorization", "AgentBearer txa_nope")],
+        None,
+    );
+    assert_eq!(r.status, 404, "{:?}", r.json_body());
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("ai/tokens/{token_id}/revoke/"),
+        &[("Authorization", &human)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/authorize/",
+        &[("Authorization", &agent)],
+        Some(json!({"method": "GET", "path": "/x", "body": "", "permission": "content.view"})),
+    );
+    assert_eq!((r.status, code(&r).as_str()), (401, "agent_token_revoked"));
+    assert!(r
+        .header("WWW-Authenticate")
+        .unwrap()
+        .starts_with("AgentBearer"));
+}
+
+#[test]
+fn the_audit_route_shows_users_their_own_events_only() {
+    let mut host = Host::new(json!({}));
+    let (ann, _) = signup(&mut host, "ann@example.com");
+    let (_, bob) = signup(&mut host, "bob@example.com");
+    let auth = bearer(&ann);
+    let r = call(
+        &mut host,
+        "GET",
+        "audit/",
+        &[("Authorization", &auth)],
+        None,
+    );
+    assert_eq!(r.status, 200);
+    let items = r.json_body()["items"].as_array().unwrap().clone();
+    assert!(!items.is_empty());
+    assert!(items.iter().all(|i| i["user_id"] != bob["user"]["id"]));
+    let mut req = Request {
+        method: "GET".into(),
+        path: format!("{P}audit/"),
+        query: format!("user_id={}", bob["user"]["id"].as_str().unwrap()),
+        ..Request::default()
+    };
+    req.headers.push(("Authorization".into(), auth));
+    let flow = host.engine.handle(req, host.clock.now());
+    let r = host.run(flow).unwrap();
+    assert_eq!((r.status, code(&r).as_str()), (403, "permission_required"));
+}
+
+#[test]
+fn the_openapi_document_covers_every_route_and_every_ref_resolves() {
+    let mut host = Host::new(json!({}));
+    let r = call(&mut host, "GET", "docs/schema/", &[], None);
+    assert_eq!(r.status, 200);
+    let doc = r.json_body();
+    assert_eq!(doc["openapi"], json!("3.1.0"));
+    let mut ids = std::collections::HashSet::new();
+    for route in ROUTES {
+        let path = if route.path.starts_with('/') {
+            route.path.to_owned()
+        } else {
+            format!("{P}{}", route.path)
+        };
+        let op = &doc["paths"][&path][route.method.to_ascii_lowercase()];
+        assert_eq!(op["operationId"], json!(route.name), "{path}");
+        assert!(
+            ids.insert(route.name),
+            "duplicate operationId {}",
+            route.name
+        );
+    }
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    out.push(r.clone());
+                }
+                m.values().for_each(|x| refs(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| refs(x, out)),
+            _ => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc, &mut all);
+    assert!(all.len() > 50);
+    for r in all {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        assert!(
+            doc["components"]["schemas"].get(name).is_some(),
+            "dangling {r}"
+        );
+    }
+}
