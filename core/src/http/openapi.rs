@@ -166,6 +166,14 @@ fn schemas() -> Value {
         "InvitationToken": object(&["token"], json!({"token": string()})),
         "MoveOrg": {"type": "object", "properties": {"parent_id": nullable_string()}},
         "RoleChange": object(&["role"], json!({"role": string()})),
+        "PermissionChange": object(&["permission"], json!({"permission": string()})),
+        "Roles": {"type": "array", "items": {"type": "object"}},
+        "Permissions": {"type": "array", "items": {"type": "object"}},
+        "UserGrants": object(&["user_id", "roles", "permissions", "effective_permissions"], json!({
+            "user_id": string(), "roles": {"type": "array", "items": string()},
+            "permissions": {"type": "array", "items": string()},
+            "effective_permissions": {"type": "array", "items": string()}
+        })),
         "Invite": object(&["email"], json!({"email": string(), "role": string(), "accept_url": string()})),
         "CreateAgentToken": {"type": "object"},
         "CreatedAgentToken": {"type": "object"},

@@ -403,3 +403,67 @@ pub(crate) async fn audit(port: &StorePort, e: &Engine, call: &Call<'_>) -> Resu
     }
     into_reply(200, &crate::service::audit::query(port, &query).await?)
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionBody {
+    permission: String,
+}
+
+pub(crate) async fn rbac(
+    name: &str,
+    port: &StorePort,
+    e: &Engine,
+    call: &Call<'_>,
+) -> Result<Reply> {
+    use crate::service::users_admin::GrantChange;
+    let ctx = call.ctx.clone();
+    let token = call.bearer()?;
+    let p = |n: usize| call.param(n).map(str::to_owned);
+    let change = |change: GrantChange, code: String| -> Result<crate::drive::Flow<_>> {
+        Ok(e.change_user_grant(call.bearer()?, p(0)?, change, code, call.ctx.clone()))
+    };
+    match name {
+        "rbac_roles" => Ok(Reply::ok(port.run_flow(e.list_roles(token, ctx)).await?)),
+        "rbac_permissions" => Ok(Reply::ok(
+            port.run_flow(e.list_permissions(token, ctx)).await?,
+        )),
+        "rbac_user_roles" | "rbac_user_permissions" => {
+            into_reply(200, &port.run_flow(e.user_grants(token, p(0)?, ctx)).await?)
+        }
+        "rbac_user_role_add" => {
+            let body: RoleBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(change(GrantChange::AddRole, body.role)?)
+                    .await?,
+            )
+        }
+        "rbac_user_role_remove" => into_reply(
+            200,
+            &port
+                .run_flow(change(GrantChange::RemoveRole, p(1)?)?)
+                .await?,
+        ),
+        "rbac_user_permission_add" => {
+            let body: PermissionBody = call.input()?;
+            into_reply(
+                200,
+                &port
+                    .run_flow(change(GrantChange::AddPermission, body.permission)?)
+                    .await?,
+            )
+        }
+        "rbac_user_permission_remove" => into_reply(
+            200,
+            &port
+                .run_flow(change(GrantChange::RemovePermission, p(1)?)?)
+                .await?,
+        ),
+        other => Err(err(
+            ErrorCode::Internal,
+            format!("route {other} has no handler"),
+        )),
+    }
+}

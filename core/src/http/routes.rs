@@ -340,6 +340,15 @@ pub const ROUTES: &[RouteSpec] = &[
         "TokenResponse",
         "Log in with the SMS code"
     ),
+    // RBAC administration.
+    route!("GET", "roles/", "rbac_roles", "rbac", Bearer, None, 200, "Roles", "The roles of the policy (roles.view)"),
+    route!("GET", "permissions/", "rbac_permissions", "rbac", Bearer, None, 200, "Permissions", "The permissions of the policy (permissions.view)"),
+    route!("GET", "users/{id}/roles/", "rbac_user_roles", "rbac", Bearer, None, 200, "UserGrants", "A user's roles and permissions (users.roles.view)"),
+    route!("POST", "users/{id}/roles/", "rbac_user_role_add", "rbac", Bearer, Some("RoleChange"), 200, "UserGrants", "Give a user a role (users.roles.assign)"),
+    route!("DELETE", "users/{id}/roles/{role}/", "rbac_user_role_remove", "rbac", Bearer, None, 200, "UserGrants", "Take a role away (users.roles.remove)"),
+    route!("GET", "users/{id}/permissions/", "rbac_user_permissions", "rbac", Bearer, None, 200, "UserGrants", "A user's roles and permissions (users.roles.view)"),
+    route!("POST", "users/{id}/permissions/", "rbac_user_permission_add", "rbac", Bearer, Some("PermissionChange"), 200, "UserGrants", "Grant a permission directly (users.permissions.assign)"),
+    route!("DELETE", "users/{id}/permissions/{permission}/", "rbac_user_permission_remove", "rbac", Bearer, None, 200, "UserGrants", "Revoke a direct permission (users.permissions.remove)"),
     // AIRS: the human manages agent tokens and approvals; the agent calls with AgentBearer.
     route!("POST", "ai/tokens/", "ai_token_create", "airs", Bearer, Some("CreateAgentToken"), 201, "CreatedAgentToken", "Delegate to an agent (double RBAC); the raw token is shown once"),
     route!("GET", "ai/tokens/", "ai_token_list", "airs", Bearer, None, 200, "AgentTokenPage", "The agent tokens you delegated (?cursor=&limit=)"),
@@ -634,6 +643,7 @@ pub(crate) async fn dispatch(
             super::resources::applications(name, port, e, &call).await
         }
         "audit" => super::resources::audit(port, e, &call).await,
+        name if name.starts_with("rbac_") => super::resources::rbac(name, port, e, &call).await,
         "health" => Ok(Reply::ok(json!({ "message": "ok" }))),
         "openapi" => Ok(Reply::ok(super::openapi::document(e))),
         "jwks" => Ok(Reply::ok(e.keys().to_jwks())),

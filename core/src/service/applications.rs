@@ -255,6 +255,18 @@ async fn create(
     ctx: &RequestContext,
 ) -> Result<ApplicationCredentials> {
     let p = manager(port, e, token, PERM_CREATE, ctx).await?;
+    insert(port, e, req, Some(&p.user.id), ctx).await
+}
+
+/// Writes a new application (after the caller's permission was checked, or for the host's
+/// own bootstrap when `created_by` is `None`).
+pub(crate) async fn insert(
+    port: &StorePort,
+    e: &Engine,
+    req: &CreateApplicationRequest,
+    created_by: Option<&str>,
+    ctx: &RequestContext,
+) -> Result<ApplicationCredentials> {
     let (name, description, allowed_origins) = check_request(req)?;
     let key = secret::generate(SecretKind::AppKey)?;
     let app_secret = secret::generate(SecretKind::AppSecret)?;
@@ -267,7 +279,7 @@ async fn create(
         is_active: true,
         allowed_origins,
         created_at: ctx.now,
-        created_by: Some(p.user.id.clone()),
+        created_by: created_by.map(str::to_owned),
         secret_rotated_at: None,
     };
     // The record, then its key index: an index entry always names a record that exists.
@@ -304,7 +316,7 @@ async fn create(
         port,
         e,
         ctx,
-        AuditEntry::success("application_created", Some(&p.user.id))
+        AuditEntry::success("application_created", created_by)
             .details(json!({ "app_id": app.id, "name": app.name })),
     )
     .await?;

@@ -18,6 +18,7 @@ pub mod agents;
 pub mod applications;
 pub mod audit;
 pub mod auth;
+pub mod bootstrap;
 pub mod breach;
 pub mod codes;
 pub mod context;
@@ -32,6 +33,7 @@ pub mod records;
 pub mod second_factor;
 pub mod sessions;
 pub mod users;
+pub mod users_admin;
 
 #[cfg(test)]
 mod tests;
@@ -59,6 +61,7 @@ struct Inner {
     settings: Settings,
     keys: KeySet,
     policy: Snapshot,
+    document: PolicyDocument,
     argon2: Argon2Params,
     verify: VerifyOptions,
     /// A real hash of a random password under the current parameters: verified against
@@ -102,6 +105,7 @@ impl Engine {
             }
             Some(_) => {}
         }
+        let document = policy.clone();
         let policy = Snapshot::compile(policy)?;
         let argon2 = settings.argon2_params();
         let verify = settings.password_verify_options();
@@ -112,6 +116,7 @@ impl Engine {
                 settings,
                 keys,
                 policy,
+                document,
                 argon2,
                 verify,
                 dummy_hash,
@@ -133,6 +138,11 @@ impl Engine {
     /// The compiled RBAC policy.
     pub fn policy(&self) -> &Snapshot {
         &self.inner.policy
+    }
+
+    /// The RBAC policy as it was given (for listing roles and permissions).
+    pub fn policy_document(&self) -> &PolicyDocument {
+        &self.inner.document
     }
 
     pub(crate) fn argon2(&self) -> &Argon2Params {
