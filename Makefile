@@ -3,17 +3,23 @@ SHELL := /bin/bash
 CARGO ?= cargo
 VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
 
+
+.PHONY: examples
 .PHONY: demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop bench bench-smoke cli
 
-## The end-to-end demo on the embedded SQLite store: the quickstart and the AIRS story
-## through the flows, then the primitives tour (Rust examples until the HTTP API exists).
+## The end-to-end demo: `tenxyte serve` on a fresh SQLite file, and the quickstart and the
+## AIRS story played against it over HTTP, each request and response printed.
 demo:
-	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-story
-	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-demo
+	$(CARGO) run -q -p tenxyte-cli -- demo
+
+## The Rust examples: the flows on SqliteStore without HTTP, and the primitives tour.
+examples:
+	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-story > /dev/null
+	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-demo > /dev/null
 
 ## Every test: style, lints, unit and integration tests, the wasm32 build, the vector
 ## diff check, the fuzz seed replay, the cross-library interop suites, a benchmark smoke run.
-test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds interop bench-smoke
+test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop bench-smoke
 	@echo "all checks passed"
 
 ## What a fresh machine lacks: the wasm32 target, and clang (ring's C code for wasm32).

@@ -5,11 +5,13 @@
 //! 2 bad usage or input.
 
 mod config_cmd;
+mod demo;
 mod jsonl;
 mod jwt_cmd;
 mod keys;
 mod otp_cmd;
 mod password_cmd;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -84,6 +86,43 @@ enum Command {
     /// Show or check settings (preset plus overrides).
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Run the HTTP API as a standalone server on SQLite.
+    Serve {
+        /// Interface to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Port (0: any free port; the chosen one is printed).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The SQLite database (created when absent; the signing key is kept beside it).
+        #[arg(long, default_value = "tenxyte.sqlite")]
+        db: std::path::PathBuf,
+        /// Settings preset: development, medium or robust.
+        #[arg(long, default_value = "medium")]
+        preset: String,
+        /// A JSON file of settings overrides.
+        #[arg(long)]
+        settings: Option<String>,
+        /// Create this superuser when absent (password in TENXYTE_ADMIN_PASSWORD).
+        #[arg(long)]
+        admin_email: Option<String>,
+        /// Worker threads (default: one per CPU).
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Start the server on a fresh database and play the quickstart and the AIRS story
+    /// over HTTP, printing each request and response.
+    Demo {
+        /// Settings preset.
+        #[arg(long, default_value = "medium")]
+        preset: String,
+    },
+    /// Print the OpenAPI document of the HTTP API (for a preset and overrides).
+    Openapi {
+        /// Settings preset.
+        #[arg(long, default_value = "medium")]
+        preset: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -316,8 +355,48 @@ fn read_password() -> CliResult<String> {
     Ok(text.strip_suffix('\r').unwrap_or(text).to_owned())
 }
 
+fn parse_preset(name: &str) -> CliResult<tenxyte_core::config::Preset> {
+    tenxyte_core::config::Preset::parse(name).ok_or_else(|| {
+        CliError(Error::new(
+            ErrorCode::InvalidInput,
+            format!("unknown preset {name:?}: development, medium or robust"),
+        ))
+    })
+}
+
 fn run(cli: Cli) -> CliResult<ExitCode> {
     match cli.command {
+        Command::Serve {
+            host,
+            port,
+            db,
+            preset,
+            settings,
+            admin_email,
+            workers,
+        } => serve::serve(serve::ServeOptions {
+            host,
+            port,
+            db,
+            preset: parse_preset(&preset)?,
+            settings,
+            admin_email,
+            workers,
+            admin_password: None,
+            ready: None,
+        })?,
+        Command::Demo { preset } => demo::demo(parse_preset(&preset)?)?,
+        Command::Openapi { preset } => {
+            let settings = tenxyte_core::config::Settings::preset(parse_preset(&preset)?);
+            let alg = settings.jwt.algorithm;
+            let (key, _) = tenxyte_core::jwt::Key::generate(alg)?;
+            let engine = tenxyte_core::service::Engine::new(
+                settings,
+                tenxyte_core::jwt::KeySet::single(key),
+                &tenxyte_core::rbac::PolicyDocument::tenxyte_default(),
+            )?;
+            print_json(&tenxyte_core::http::openapi::document(&engine));
+        }
         Command::Password(PasswordCmd::Hash {
             django,
             memory_kib,

@@ -536,34 +536,105 @@ fn the_openapi_document_covers_every_route_and_every_ref_resolves() {
 #[test]
 fn a_bootstrapped_superuser_manages_roles_over_http() {
     let mut host = Host::new(json!({}));
-    let boot = host.engine.bootstrap_superuser("root@example.com".into(), PASSWORD.into(), host.ctx());
+    let boot =
+        host.engine
+            .bootstrap_superuser("root@example.com".into(), PASSWORD.into(), host.ctx());
     host.run(boot).unwrap();
-    let r = call(&mut host, "POST", "login/email/", &[], Some(json!({"email": "root@example.com", "password": PASSWORD})));
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &[],
+        Some(json!({"email": "root@example.com", "password": PASSWORD})),
+    );
     let root = bearer(r.json_body()["access_token"].as_str().unwrap());
     let (ann, reg) = signup(&mut host, "ann@example.com");
     let ann_id = reg["user"]["id"].as_str().unwrap().to_owned();
     let ann = bearer(&ann);
     // Ann is no administrator.
-    let r = call(&mut host, "POST", &format!("users/{ann_id}/roles/"), &[("Authorization", &ann)], Some(json!({"role": "admin"})));
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("users/{ann_id}/roles/"),
+        &[("Authorization", &ann)],
+        Some(json!({"role": "admin"})),
+    );
     assert_eq!((r.status, code(&r).as_str()), (403, "permission_required"));
-    let r = call(&mut host, "POST", &format!("users/{ann_id}/roles/"), &[("Authorization", &root)], Some(json!({"role": "editor"})));
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("users/{ann_id}/roles/"),
+        &[("Authorization", &root)],
+        Some(json!({"role": "editor"})),
+    );
     assert_eq!(r.status, 200, "{:?}", r.json_body());
-    assert!(r.json_body()["effective_permissions"].as_array().unwrap().contains(&json!("content.edit")));
-    let r = call(&mut host, "POST", &format!("users/{ann_id}/roles/"), &[("Authorization", &root)], Some(json!({"role": "wizard"})));
+    assert!(r.json_body()["effective_permissions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("content.edit")));
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("users/{ann_id}/roles/"),
+        &[("Authorization", &root)],
+        Some(json!({"role": "wizard"})),
+    );
     assert_eq!(r.status, 400);
-    let r = call(&mut host, "GET", "me/roles/", &[("Authorization", &ann)], None);
+    let r = call(
+        &mut host,
+        "GET",
+        "me/roles/",
+        &[("Authorization", &ann)],
+        None,
+    );
     assert_eq!(r.json_body()["roles"], json!(["viewer", "editor"]));
-    let r = call(&mut host, "DELETE", &format!("users/{ann_id}/roles/editor/"), &[("Authorization", &root)], None);
+    let r = call(
+        &mut host,
+        "DELETE",
+        &format!("users/{ann_id}/roles/editor/"),
+        &[("Authorization", &root)],
+        None,
+    );
     assert_eq!(r.json_body()["roles"], json!(["viewer"]));
-    let r = call(&mut host, "GET", "roles/", &[("Authorization", &root)], None);
+    let r = call(
+        &mut host,
+        "GET",
+        "roles/",
+        &[("Authorization", &root)],
+        None,
+    );
     assert!(r.json_body().as_array().unwrap().len() >= 3);
-    let r = call(&mut host, "GET", "permissions/", &[("Authorization", &ann)], None);
+    let r = call(
+        &mut host,
+        "GET",
+        "permissions/",
+        &[("Authorization", &ann)],
+        None,
+    );
     assert_eq!(r.status, 403);
     // The host's bootstrap application works as credentials.
     let app = host.engine.bootstrap_application(
-        tenxyte_core::service::applications::CreateApplicationRequest { name: "cli".into(), ..Default::default() },
+        tenxyte_core::service::applications::CreateApplicationRequest {
+            name: "cli".into(),
+            ..Default::default()
+        },
         host.ctx(),
     );
     let creds = host.run(app).unwrap();
     assert!(creds.access_secret.starts_with("txs_"));
+}
+
+#[test]
+fn docs_http_lists_every_route() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/http.md")).unwrap();
+    for route in ROUTES {
+        let path = if route.path.starts_with('/') {
+            route.path.to_owned()
+        } else {
+            format!("{P}{}", route.path)
+        };
+        let row = format!("| `{}` | `{path}` |", route.method);
+        assert!(doc.contains(&row), "docs/http.md misses {row}");
+    }
 }

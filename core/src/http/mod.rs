@@ -196,6 +196,15 @@ pub(crate) fn scheme_token(req: &Request, scheme: &str) -> Option<String> {
 }
 
 impl Engine {
+    /// The response the API gives for `error` (status, `{"error","code","details"}`,
+    /// `WWW-Authenticate`, `Retry-After`, security headers), for adapters that refuse a
+    /// request before it reaches [`Engine::handle`] (a body over their own size limit).
+    pub fn error_response(&self, error: &Error, req: &Request) -> Response {
+        let mut r = errors::error_response(error, req);
+        headers::finish(self, req, &mut r);
+        r
+    }
+
     /// Answers one HTTP request. `now` is the host's clock (Unix seconds).
     pub fn handle(&self, req: Request, now: i64) -> Flow<Response> {
         self.flow(move |e, port| async move { Ok(handle(&port, &e, req, now).await) })
