@@ -114,3 +114,39 @@ fn maintenance_fails_closed() {
         |h, _| h.engine.maintenance(MaintenanceRequest::default(), h.ctx()),
     );
 }
+
+#[test]
+fn http_requests_answer_5xx_and_never_2xx_when_the_store_fails() {
+    use tenxyte_core::http::Request;
+    use tenxyte_stores::FaultStore;
+    let request = |token: &str| Request {
+        method: "GET".into(),
+        path: "/api/v1/auth/me/".into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        ..Request::default()
+    };
+    let setup = |h: &mut Host| {
+        register(h, "eve@example.com");
+        login(h, "eve@example.com").access_token
+    };
+    let mut host = Host::new(strict());
+    let token = setup(&mut host);
+    let mut flow = host.engine.handle(request(&token), host.clock.now());
+    assert_eq!(flow.run(&mut host.store).unwrap().status, 200);
+    let positions = flow.transcript().len();
+    assert!(positions >= 3);
+    for k in 0..positions {
+        for lose_answer in [false, true] {
+            let mut host = Host::new(strict());
+            let token = setup(&mut host);
+            let mut flow = host.engine.handle(request(&token), host.clock.now());
+            let mut faulty = FaultStore::fail_nth(&mut host.store, k);
+            if lose_answer {
+                faulty = faulty.after_applying();
+            }
+            let r = flow.run(&mut faulty).unwrap();
+            assert_eq!(r.status, 503, "position {k}: {:?}", r.json_body());
+            assert_eq!(r.json_body()["code"], serde_json::json!("store_unavailable"));
+        }
+    }
+}
