@@ -51,15 +51,15 @@ agent=$(curl -sf "${h[@]}" -H "Authorization: Bearer $access" \
   -d '{"permissions":["content.view"],"circuit_breaker":{"max_requests_per_minute":1000000000,"max_requests_total":1000000000000}}' \
   "$api/ai/tokens/" | sed 's/.*"raw_token":"\([^"]*\)".*/\1/')
 
-lua() { # method, body, extra header
+lua() { # method, body, Authorization header (may be empty)
   cat <<LUA
 wrk.method = "$1"
 wrk.body = '$2'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["X-Access-Key"] = "$key"
 wrk.headers["X-Access-Secret"] = "$secret"
-${3:+wrk.headers["Authorization"] = "$3"}
 LUA
+  if [ -n "$3" ]; then printf 'wrk.headers["Authorization"] = "%s"\n' "$3"; fi
 }
 lua POST "$body" "" > "$dir/login.lua"
 lua GET "" "Bearer $access" > "$dir/me.lua"
