@@ -317,6 +317,8 @@ error_codes! {
     ApplicationNotFound = "application_not_found", Auth;
     /// The one-time-code challenge is unknown, already used, or belongs to another purpose or user.
     ChallengeInvalid = "challenge_invalid", Auth;
+    /// The route needs a verified e-mail address and the user's is not verified.
+    EmailNotVerified = "email_not_verified", Auth;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

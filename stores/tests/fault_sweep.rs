@@ -146,7 +146,10 @@ fn http_requests_answer_5xx_and_never_2xx_when_the_store_fails() {
             }
             let r = flow.run(&mut faulty).unwrap();
             assert_eq!(r.status, 503, "position {k}: {:?}", r.json_body());
-            assert_eq!(r.json_body()["code"], serde_json::json!("store_unavailable"));
+            assert_eq!(
+                r.json_body()["code"],
+                serde_json::json!("store_unavailable")
+            );
         }
     }
 }

@@ -12,6 +12,7 @@ mod headers;
 mod resources;
 mod routes;
 
+pub mod guard;
 pub mod openapi;
 
 use serde::{Deserialize, Serialize};

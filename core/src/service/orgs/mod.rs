@@ -24,6 +24,7 @@ use crate::org::{InvitationStatus, Membership, MembershipStatus, OrgRole, OrgRol
 use crate::service::auth::{authenticate, Principal};
 use crate::service::{Engine, RequestContext};
 
+pub(crate) use load::org_by_slug;
 pub use load::org_permission;
 
 /// `POST organizations/` (and a child under `parent_id`).

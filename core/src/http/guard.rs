@@ -1,0 +1,288 @@
+//! The guard for a host's own routes: given a request and what the route requires, allow
+//! it (with the principal), deny it (the response to send), or answer 202 while a human
+//! approves an agent's action. Every adapter's decorators, dependencies and middleware
+//! (Django, DRF, FastAPI, Express) are built on this one decision, so a protected route of
+//! the host behaves exactly like the API's own.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{application, errors, headers, scheme_token, Request, Response};
+use crate::agent::AgentRequest;
+use crate::drive::{Flow, StorePort};
+use crate::error::{err, Error, ErrorCode, Result};
+use crate::service::agents::AgentOutcome;
+use crate::service::auth::authenticate;
+use crate::service::users::{public_view, subject};
+use crate::service::{Engine, RequestContext};
+
+/// One thing a route requires. All requirements of a guard must hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Requirement {
+    /// A valid user token (full scope).
+    Authenticated,
+    /// The user holds this RBAC permission (agents: it was delegated and the human still
+    /// holds it).
+    Permission {
+        /// Permission code.
+        code: String,
+    },
+    /// The user has this role (agents are refused: roles are not delegated).
+    Role {
+        /// Role code.
+        code: String,
+    },
+    /// The user holds this permission in the organization named by `X-Org-Slug`
+    /// (inherited down the tree).
+    OrgPermission {
+        /// Organization permission code.
+        code: String,
+    },
+    /// The user's e-mail address is verified.
+    VerifiedEmail,
+    /// Agents may call the route (`Authorization: AgentBearer`), optionally needing a
+    /// human's approval for each call (202 until `X-Action-Confirmation` carries it).
+    AgentClearance {
+        /// The permission the agent needs, if any.
+        permission: Option<String>,
+        /// Every call waits for the delegating human's approval.
+        human_approval: bool,
+    },
+}
+
+/// Who passed the guard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Principal {
+    /// A user with a bearer token.
+    User {
+        /// The public view of the user.
+        user: Value,
+        /// The token's session.
+        session_id: String,
+        /// The token's application.
+        app_id: String,
+    },
+    /// An agent acting for a user.
+    Agent {
+        /// The delegating user.
+        user_id: String,
+        /// The agent token.
+        token_id: String,
+        /// The agent's label.
+        agent_id: String,
+    },
+}
+
+/// The guard's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum GuardDecision {
+    /// Run the route as this principal.
+    Allow {
+        /// Who.
+        principal: Principal,
+    },
+    /// Send this response instead (401, 403, 423, 429, … or 202 for a pending approval).
+    Respond {
+        /// The response, as the API itself would give it.
+        response: Response,
+    },
+}
+
+impl Engine {
+    /// Decides whether `req` may reach a host route that needs `requirements`.
+    pub fn guard(
+        &self,
+        req: Request,
+        requirements: Vec<Requirement>,
+        now: i64,
+    ) -> Flow<GuardDecision> {
+        self.flow(move |e, port| async move {
+            let outcome = decide(&port, &e, &req, &requirements, now).await;
+            Ok(match outcome {
+                Ok(GuardOutcome::Allow(principal)) => GuardDecision::Allow { principal },
+                Ok(GuardOutcome::Pending(body)) => GuardDecision::Respond {
+                    response: finished(&e, &req, Response::json(202, &body)),
+                },
+                Err(error) => GuardDecision::Respond {
+                    response: finished(&e, &req, errors::error_response(&error, &req)),
+                },
+            })
+        })
+    }
+}
+
+fn finished(e: &Engine, req: &Request, mut r: Response) -> Response {
+    headers::finish(e, req, &mut r);
+    r
+}
+
+enum GuardOutcome {
+    Allow(Principal),
+    Pending(Value),
+}
+
+async fn decide(
+    port: &StorePort,
+    e: &Engine,
+    req: &Request,
+    reqs: &[Requirement],
+    now: i64,
+) -> Result<GuardOutcome> {
+    let mut ctx = RequestContext {
+        now,
+        ip: req.client_ip.clone(),
+        user_agent: req
+            .header("User-Agent")
+            .map(|s| s.chars().take(256).collect()),
+        app_id: None,
+        trace_id: req.header("X-Prompt-Trace-ID").map(str::to_owned),
+    };
+    ctx.app_id = application(port, e, req, &ctx).await?;
+    if let Some(raw) = scheme_token(req, "AgentBearer") {
+        return agent(port, e, req, reqs, raw, ctx).await;
+    }
+    let token = scheme_token(req, "Bearer").ok_or_else(|| {
+        err(
+            ErrorCode::NotAuthenticated,
+            "Authorization: Bearer <token> is required",
+        )
+    })?;
+    let p = authenticate(port, e, &token, &ctx).await?;
+    p.require_scope(&[])?;
+    let who = subject(&p.user);
+    for r in reqs {
+        match r {
+            Requirement::Authenticated
+            | Requirement::AgentClearance {
+                permission: None, ..
+            } => {}
+            Requirement::Permission { code }
+            | Requirement::AgentClearance {
+                permission: Some(code),
+                ..
+            } => {
+                e.policy().require(&who, code)?;
+            }
+            Requirement::Role { code } => e.policy().require_role(&who, code)?,
+            Requirement::VerifiedEmail if !p.user.email_verified => {
+                return Err(err(
+                    ErrorCode::EmailNotVerified,
+                    "this route needs a verified e-mail address",
+                ));
+            }
+            Requirement::VerifiedEmail => {}
+            Requirement::OrgPermission { code } => {
+                let slug = req.header("X-Org-Slug").ok_or_else(|| {
+                    err(ErrorCode::InvalidInput, "X-Org-Slug names the organization")
+                })?;
+                let Some(org) = crate::service::orgs::org_by_slug(port, slug).await? else {
+                    return Err(err(ErrorCode::OrgNotFound, "no organization has this slug"));
+                };
+                crate::service::orgs::org_permission(port, e, &p.user.id, &org.id, code)
+                    .await?
+                    .require(code)?;
+            }
+        }
+    }
+    Ok(GuardOutcome::Allow(Principal::User {
+        user: public_view(&p.user),
+        session_id: p.session_id,
+        app_id: p.app_id,
+    }))
+}
+
+async fn agent(
+    port: &StorePort,
+    e: &Engine,
+    req: &Request,
+    reqs: &[Requirement],
+    raw: String,
+    ctx: RequestContext,
+) -> Result<GuardOutcome> {
+    let Some((permission, human_approval)) = reqs.iter().find_map(|r| match r {
+        Requirement::AgentClearance {
+            permission,
+            human_approval,
+        } => Some((permission.clone(), *human_approval)),
+        _ => None,
+    }) else {
+        return Err(err(
+            ErrorCode::AgentPermissionDenied,
+            "agents may not call this route",
+        ));
+    };
+    // Agents hold permissions, never roles, organizations or a mailbox.
+    let mut needed = permission;
+    for r in reqs {
+        match r {
+            Requirement::Permission { code } => match &needed {
+                None => needed = Some(code.clone()),
+                Some(n) if n == code => {}
+                Some(_) => {
+                    return Err(err(
+                        ErrorCode::AgentPermissionDenied,
+                        "an agent call checks one permission",
+                    ))
+                }
+            },
+            Requirement::Role { .. }
+            | Requirement::OrgPermission { .. }
+            | Requirement::VerifiedEmail => {
+                return Err(err(
+                    ErrorCode::AgentPermissionDenied,
+                    "this route needs a human user",
+                ));
+            }
+            Requirement::Authenticated | Requirement::AgentClearance { .. } => {}
+        }
+    }
+    let call = AgentRequest {
+        method: req.method.clone(),
+        path: req.path.clone(),
+        body: String::from_utf8(req.body.clone()).unwrap_or_default(),
+        body_b64: (std::str::from_utf8(&req.body).is_err())
+            .then(|| crate::encoding::b64url_encode(&req.body)),
+        permission: needed,
+        requires_approval: human_approval,
+        trace_id: ctx.trace_id.clone(),
+        confirmation: None,
+    };
+    let flow = match req.header("X-Action-Confirmation") {
+        Some(c) => e.retry_agent_action(raw, call, c.to_owned(), ctx),
+        None => e.authorize_agent(raw, call, ctx),
+    };
+    match port.run_flow(flow).await? {
+        AgentOutcome::Allowed {
+            token_id,
+            agent_id,
+            user_id,
+            ..
+        } => Ok(GuardOutcome::Allow(Principal::Agent {
+            user_id,
+            token_id,
+            agent_id,
+        })),
+        pending @ AgentOutcome::PendingApproval { .. } => Ok(GuardOutcome::Pending(
+            serde_json::to_value(&pending).unwrap_or_else(|_| json!({})),
+        )),
+        denied @ AgentOutcome::Denied { .. } => {
+            let AgentOutcome::Denied {
+                code,
+                reason,
+                retry_after,
+                ..
+            } = &denied
+            else {
+                return Err(err(ErrorCode::Internal, "unreachable"));
+            };
+            let mut details = serde_json::to_value(&denied).unwrap_or_default();
+            if let (Some(wait), Some(map)) = (retry_after, details.as_object_mut()) {
+                map.insert("retry_after".into(), json!(wait));
+            }
+            Err(Error::new(*code, reason.clone()).with_details(details))
+        }
+    }
+}
