@@ -397,6 +397,7 @@ fn airs_over_http_with_a_202_and_a_confirmation_header() {
         None,
     );
     assert_eq!(r.json_body().as_array().unwrap().len(), 1);
+    assert_eq!(r.json_body()[0]["confirmation_hash"], json!(""), "the lookup hash is not shown");
     let r = call(
         &mut host,
         "POST",

@@ -269,7 +269,7 @@ pub(super) async fn list_pending(
             if a.value.delegated_by == p.user.id {
                 let mut action = a.value;
                 action.status = action.status_at(ctx.now);
-                out.push(action);
+                out.push(pending_view(action));
             }
         }
     }
@@ -333,8 +333,15 @@ pub(super) async fn decide(
         };
         let mut read = Read::default().action(Some(&action));
         if apply(port, e, ctx, &transition.changes, &mut read).await? == Applied::Done {
-            return Ok(transition.action);
+            return Ok(pending_view(transition.action));
         }
     }
     Err(contention("pending action"))
+}
+
+/// A pending action as shown to its human: everything but the confirmation's lookup hash
+/// (the agent holds the token; nobody else needs its hash).
+fn pending_view(mut action: PendingAction) -> PendingAction {
+    action.confirmation_hash = String::new();
+    action
 }
