@@ -397,7 +397,11 @@ fn airs_over_http_with_a_202_and_a_confirmation_header() {
         None,
     );
     assert_eq!(r.json_body().as_array().unwrap().len(), 1);
-    assert_eq!(r.json_body()[0]["confirmation_hash"], json!(""), "the lookup hash is not shown");
+    assert_eq!(
+        r.json_body()[0]["confirmation_hash"],
+        json!(""),
+        "the lookup hash is not shown"
+    );
     let r = call(
         &mut host,
         "POST",
@@ -648,16 +652,30 @@ fn the_guard_allows_denies_or_answers_202_for_host_routes() {
     let (ann, reg) = signup(&mut host, "ann@example.com");
     let (bob, _) = signup(&mut host, "bob@example.com");
     let id = reg["user"]["id"].as_str().unwrap().to_owned();
-    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get { ns: keys::USERS.into(), key: keys::user(&id) }) else { panic!() };
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+    }) else {
+        panic!()
+    };
     let mut user = rec.value;
     user["roles"] = json!(["editor"]);
-    host.store.execute(&Op::Put { ns: keys::USERS.into(), key: keys::user(&id), value: user, ttl_secs: None, expect: Expect::Any });
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
 
     let guard = |host: &mut Host, headers: &[(&str, &str)], reqs: Vec<Requirement>| {
         let req = Request {
             method: "POST".into(),
             path: "/app/articles/1/publish".into(),
-            headers: headers.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             body: b"{}".to_vec(),
             ..Request::default()
         };
@@ -668,39 +686,134 @@ fn the_guard_allows_denies_or_answers_202_for_host_routes() {
         GuardDecision::Allow { .. } => 200,
         GuardDecision::Respond { response } => response.status,
     };
-    let edit = || vec![Requirement::Permission { code: "content.edit".into() }];
+    let edit = || {
+        vec![Requirement::Permission {
+            code: "content.edit".into(),
+        }]
+    };
     let (ann_h, bob_h) = (bearer(&ann), bearer(&bob));
     assert_eq!(status(&guard(&mut host, &[], edit())), 401);
-    let GuardDecision::Respond { response } = guard(&mut host, &[("Authorization", &bob_h)], edit()) else { panic!() };
-    assert_eq!((response.status, code(&response).as_str()), (403, "permission_required"));
-    let GuardDecision::Allow { principal: Principal::User { user, .. } } = guard(&mut host, &[("Authorization", &ann_h)], edit()) else { panic!() };
+    let GuardDecision::Respond { response } =
+        guard(&mut host, &[("Authorization", &bob_h)], edit())
+    else {
+        panic!()
+    };
+    assert_eq!(
+        (response.status, code(&response).as_str()),
+        (403, "permission_required")
+    );
+    let GuardDecision::Allow {
+        principal: Principal::User { user, .. },
+    } = guard(&mut host, &[("Authorization", &ann_h)], edit())
+    else {
+        panic!()
+    };
     assert_eq!(user["email"], json!("ann@example.com"));
-    let GuardDecision::Respond { response } = guard(&mut host, &[("Authorization", &ann_h)], vec![Requirement::VerifiedEmail]) else { panic!() };
+    let GuardDecision::Respond { response } = guard(
+        &mut host,
+        &[("Authorization", &ann_h)],
+        vec![Requirement::VerifiedEmail],
+    ) else {
+        panic!()
+    };
     assert_eq!(code(&response), "email_not_verified");
-    assert_eq!(status(&guard(&mut host, &[("Authorization", &ann_h)], vec![Requirement::Role { code: "editor".into() }])), 200);
+    assert_eq!(
+        status(&guard(
+            &mut host,
+            &[("Authorization", &ann_h)],
+            vec![Requirement::Role {
+                code: "editor".into()
+            }]
+        )),
+        200
+    );
 
     // Organization permission through X-Org-Slug: the owner passes, a stranger does not.
-    let create = host.engine.create_organization(ann.clone(), serde_json::from_value(json!({"name": "Acme", "slug": "acme"})).unwrap(), host.ctx());
+    let create = host.engine.create_organization(
+        ann.clone(),
+        serde_json::from_value(json!({"name": "Acme", "slug": "acme"})).unwrap(),
+        host.ctx(),
+    );
     host.run(create).unwrap();
-    let invite = || vec![Requirement::OrgPermission { code: "org.members.invite".into() }];
-    assert_eq!(status(&guard(&mut host, &[("Authorization", &ann_h), ("X-Org-Slug", "acme")], invite())), 200);
-    assert_eq!(status(&guard(&mut host, &[("Authorization", &bob_h), ("X-Org-Slug", "acme")], invite())), 403);
-    assert_eq!(status(&guard(&mut host, &[("Authorization", &ann_h), ("X-Org-Slug", "nope")], invite())), 404);
+    let invite = || {
+        vec![Requirement::OrgPermission {
+            code: "org.members.invite".into(),
+        }]
+    };
+    assert_eq!(
+        status(&guard(
+            &mut host,
+            &[("Authorization", &ann_h), ("X-Org-Slug", "acme")],
+            invite()
+        )),
+        200
+    );
+    assert_eq!(
+        status(&guard(
+            &mut host,
+            &[("Authorization", &bob_h), ("X-Org-Slug", "acme")],
+            invite()
+        )),
+        403
+    );
+    assert_eq!(
+        status(&guard(
+            &mut host,
+            &[("Authorization", &ann_h), ("X-Org-Slug", "nope")],
+            invite()
+        )),
+        404
+    );
 
     // Agents: refused without clearance; with human approval, 202 then allowed once.
-    let r = call(&mut host, "POST", "ai/tokens/", &[("Authorization", &ann_h)], Some(json!({"permissions": ["content.edit"]})));
-    let agent = format!("AgentBearer {}", r.json_body()["raw_token"].as_str().unwrap());
-    assert_eq!(status(&guard(&mut host, &[("Authorization", &agent)], edit())), 403);
-    let clearance = || vec![Requirement::AgentClearance { permission: Some("content.edit".into()), human_approval: true }];
-    let GuardDecision::Respond { response } = guard(&mut host, &[("Authorization", &agent)], clearance()) else { panic!() };
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &[("Authorization", &ann_h)],
+        Some(json!({"permissions": ["content.edit"]})),
+    );
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    assert_eq!(
+        status(&guard(&mut host, &[("Authorization", &agent)], edit())),
+        403
+    );
+    let clearance = || {
+        vec![Requirement::AgentClearance {
+            permission: Some("content.edit".into()),
+            human_approval: true,
+        }]
+    };
+    let GuardDecision::Respond { response } =
+        guard(&mut host, &[("Authorization", &agent)], clearance())
+    else {
+        panic!()
+    };
     assert_eq!(response.status, 202);
     let pending = response.json_body();
     let action = pending["pending_action_id"].as_str().unwrap().to_owned();
     let confirmation = pending["confirmation_token"].as_str().unwrap().to_owned();
-    let r = call(&mut host, "POST", &format!("ai/pending-actions/{action}/confirm/"), &[("Authorization", &ann_h)], None);
+    let r = call(
+        &mut host,
+        "POST",
+        &format!("ai/pending-actions/{action}/confirm/"),
+        &[("Authorization", &ann_h)],
+        None,
+    );
     assert_eq!(r.status, 200);
-    let with = [("Authorization", agent.as_str()), ("X-Action-Confirmation", confirmation.as_str())];
-    let GuardDecision::Allow { principal: Principal::Agent { user_id, .. } } = guard(&mut host, &with, clearance()) else { panic!() };
+    let with = [
+        ("Authorization", agent.as_str()),
+        ("X-Action-Confirmation", confirmation.as_str()),
+    ];
+    let GuardDecision::Allow {
+        principal: Principal::Agent { user_id, .. },
+    } = guard(&mut host, &with, clearance())
+    else {
+        panic!()
+    };
     assert_eq!(user_id, id);
     assert_eq!(status(&guard(&mut host, &with, clearance())), 403);
 }

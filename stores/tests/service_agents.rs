@@ -1067,3 +1067,185 @@ fn the_maintenance_flow_suspends_overdue_agents_that_make_no_request() {
     assert_eq!(run(&mut host).agents_suspended, 1);
     assert_eq!(run(&mut host).agents_suspended, 0);
 }
+
+// ---- the RPM limit and the budget across processes ----
+
+/// What a child process hammers.
+#[derive(Clone, Copy)]
+enum Cap {
+    /// Requests per minute (the clock is fixed, so every request falls in one window).
+    Rpm,
+    /// Usage reports of 1 000 µUSD against a budget.
+    Budget,
+}
+
+const CHILD_CAP: &str = "TENXYTE_AGENTS_CHILD_CAP";
+const PROC_RPM: u64 = 70;
+const PROC_BUDGET_MICRO: u64 = 90_000;
+const CHARGE_MICRO: i64 = 1_000;
+
+fn drive(store: &SqliteStore, engine: &Engine, raw: &str, cap: Cap) -> usize {
+    let mut store = store;
+    (0..PROC_REQUESTS)
+        .filter(|_| {
+            let mut flow = match cap {
+                Cap::Rpm => {
+                    engine.authorize_agent(raw.into(), get("content.view"), RequestContext::at(T0))
+                }
+                Cap::Budget => engine.report_agent_usage(
+                    raw.into(),
+                    Cost::Micro(CHARGE_MICRO),
+                    RequestContext::at(T0),
+                ),
+            };
+            flow.run(&mut store).unwrap().is_allowed()
+        })
+        .count()
+}
+
+/// Three processes (this one and two children re-running `test_name`) start together on
+/// one SQLite file and hammer one agent token; returns the admissions of each.
+fn across_processes(test_name: &str, cap: Cap) -> Vec<usize> {
+    let engine = common::engine(json!({}));
+    if let (Ok(path), Ok(raw), Ok(_)) = (
+        std::env::var(CHILD_DB),
+        std::env::var(CHILD_TOKEN),
+        std::env::var(CHILD_CAP),
+    ) {
+        let store = SqliteStore::open(&path, fixed_clock()).unwrap();
+        std::fs::write(format!("{path}.ready.{}", std::process::id()), b"").unwrap();
+        let go = PathBuf::from(format!("{path}.go"));
+        while !go.exists() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        println!("\nADMITTED={}", drive(&store, &engine, &raw, cap));
+        return Vec::new();
+    }
+    let db = TempDb(
+        std::env::temp_dir().join(format!("tenxyte-cap-{}-{test_name}.db", std::process::id())),
+    );
+    let store = SqliteStore::open(&db.0, fixed_clock()).unwrap();
+    let mut s = &store;
+    use tenxyte_core::service::auth::{LoginRequest, RegisterRequest};
+    let reg = engine
+        .register(
+            RegisterRequest {
+                email: Some("ann@example.com".into()),
+                password: common::PASSWORD.into(),
+                ..RegisterRequest::default()
+            },
+            RequestContext::at(T0),
+        )
+        .run(&mut s)
+        .unwrap();
+    grant(&mut s, reg.user["id"].as_str().unwrap(), &["editor"], &[]);
+    let access = engine
+        .login(
+            LoginRequest {
+                email: Some("ann@example.com".into()),
+                password: common::PASSWORD.into(),
+                ..LoginRequest::default()
+            },
+            RequestContext::at(T0),
+        )
+        .run(&mut s)
+        .unwrap()
+        .access_token;
+    let req = match cap {
+        Cap::Rpm => CreateAgentTokenRequest {
+            permissions: vec!["content.view".into()],
+            circuit_breaker: breaker(PROC_RPM, 0, 0),
+            ..CreateAgentTokenRequest::default()
+        },
+        Cap::Budget => CreateAgentTokenRequest {
+            permissions: vec!["content.view".into()],
+            budget: Some(BudgetParams {
+                limit_micro_usd: Some(PROC_BUDGET_MICRO),
+                limit_usd: None,
+            }),
+            ..CreateAgentTokenRequest::default()
+        },
+    };
+    let created = engine
+        .create_agent_token(access, req, RequestContext::at(T0))
+        .run(&mut s)
+        .unwrap();
+    let raw = created.raw_token.expose().to_owned();
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            Command::new(&exe)
+                .args(["--exact", test_name, "--test-threads=1", "--nocapture"])
+                .env(CHILD_DB, &db.0)
+                .env(CHILD_TOKEN, &raw)
+                .env(CHILD_CAP, "1")
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let stem = format!("{}.ready.", db.0.file_name().unwrap().to_string_lossy());
+    let dir = db.0.parent().unwrap().to_owned();
+    while std::fs::read_dir(&dir)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&stem)
+        })
+        .count()
+        < 2
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::fs::write(format!("{}.go", db.0.display()), b"").unwrap();
+    let mut per_process = vec![drive(&store, &engine, &raw, cap)];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "a child process failed");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let n: usize = text
+            .lines()
+            .find_map(|l| l.split("ADMITTED=").nth(1))
+            .expect("child count")
+            .trim()
+            .parse()
+            .unwrap();
+        per_process.push(n);
+    }
+    eprintln!("{test_name}: admitted per process {per_process:?}");
+    per_process
+}
+
+#[test]
+fn two_processes_on_one_sqlite_file_never_pass_the_rpm_limit() {
+    let per = across_processes(
+        "two_processes_on_one_sqlite_file_never_pass_the_rpm_limit",
+        Cap::Rpm,
+    );
+    if !per.is_empty() {
+        assert_eq!(
+            per.iter().sum::<usize>(),
+            PROC_RPM as usize,
+            "exactly the RPM cap: {per:?}"
+        );
+    }
+}
+
+#[test]
+fn two_processes_on_one_sqlite_file_never_pass_the_budget() {
+    let per = across_processes(
+        "two_processes_on_one_sqlite_file_never_pass_the_budget",
+        Cap::Budget,
+    );
+    if !per.is_empty() {
+        let admitted = per.iter().sum::<usize>();
+        assert_eq!(
+            admitted as u64 * CHARGE_MICRO as u64,
+            PROC_BUDGET_MICRO,
+            "spend equals the budget exactly: {per:?}"
+        );
+    }
+}
