@@ -451,6 +451,7 @@ fn request_reset(host: &mut Host, email: &str) -> String {
         ResetRequest {
             email: Some(email.into()),
             phone: None,
+            ..ResetRequest::default()
         },
         host.ctx(),
     );
@@ -470,6 +471,7 @@ fn confirm_reset(
             challenge_id: challenge.into(),
             code: code.into(),
             new_password: password.into(),
+            ..ResetConfirm::default()
         },
         host.ctx(),
     );
@@ -568,6 +570,7 @@ fn reset_for_an_unknown_account_answers_the_same_and_sends_nothing() {
             ResetRequest {
                 email: Some("ida@example.com".into()),
                 phone: None,
+                ..ResetRequest::default()
             },
             host.ctx(),
         ))
@@ -578,6 +581,7 @@ fn reset_for_an_unknown_account_answers_the_same_and_sends_nothing() {
             ResetRequest {
                 email: Some("nobody@example.com".into()),
                 phone: None,
+                ..ResetRequest::default()
             },
             host.ctx(),
         ))
@@ -616,6 +620,7 @@ fn reset_by_phone_sends_an_sms() {
         ResetRequest {
             email: None,
             phone: Some("+33 6 12 34 56 78".into()),
+            ..ResetRequest::default()
         },
         host.ctx(),
     );
@@ -638,6 +643,7 @@ fn reset_requests_are_rate_limited() {
             ResetRequest {
                 email: Some("jo@example.com".into()),
                 phone: None,
+                ..ResetRequest::default()
             },
             host.ctx(),
         ))
@@ -655,6 +661,7 @@ fn without_a_mailer_a_reset_still_answers_the_same_but_is_audited() {
         ResetRequest {
             email: Some("kim@example.com".into()),
             phone: None,
+            ..ResetRequest::default()
         },
         host.ctx(),
     );
@@ -1193,6 +1200,7 @@ fn a_reset_dropped_at_any_operation_never_leaves_old_sessions_with_the_new_passw
                     challenge_id: challenge.clone(),
                     code: code.clone(),
                     new_password: NEW_PASSWORD.into(),
+                    ..ResetConfirm::default()
                 },
                 host.ctx(),
             );
@@ -1221,4 +1229,47 @@ fn a_reset_dropped_at_any_operation_never_leaves_old_sessions_with_the_new_passw
             );
         }
     }
+}
+
+#[test]
+fn a_reset_link_carries_the_challenge_and_the_code() {
+    let mut host = new_host(json!({"cors": {"allowed_origins": ["https://app.example.com"]}}));
+    register(&mut host, "lin@example.com");
+    let bad = host.engine.request_password_reset(
+        ResetRequest {
+            email: Some("lin@example.com".into()),
+            reset_url: Some("https://evil.example/reset".into()),
+            ..ResetRequest::default()
+        },
+        host.ctx(),
+    );
+    assert_eq!(host.run(bad).unwrap_err().code(), ErrorCode::InvalidInput);
+    let flow = host.engine.request_password_reset(
+        ResetRequest {
+            email: Some("lin@example.com".into()),
+            reset_url: Some("https://app.example.com/reset".into()),
+            ..ResetRequest::default()
+        },
+        host.ctx(),
+    );
+    host.run(flow).unwrap();
+    let link = host.log().last_to("lin@example.com").unwrap().message.data["link"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = link.split_once("?token=").unwrap().1.to_owned();
+    let confirm = |host: &mut Host, token: &str| {
+        let flow = host.engine.confirm_password_reset(
+            ResetConfirm {
+                token: Some(token.into()),
+                new_password: "Brand-New-Lantern-77".into(),
+                ..ResetConfirm::default()
+            },
+            host.ctx(),
+        );
+        host.run(flow)
+    };
+    assert!(confirm(&mut host, &format!("{token}0")).is_err());
+    confirm(&mut host, &token).unwrap();
+    assert!(confirm(&mut host, &token).is_err(), "single use");
 }

@@ -206,9 +206,9 @@ fn schemas() -> Value {
         "PasswordChanged": object(&["sessions_ended", "tokens"], json!({
             "sessions_ended": {"type": "integer"}, "tokens": {"$ref": "#/components/schemas/TokenResponse"}
         })),
-        "ResetRequest": {"type": "object", "properties": {"email": string(), "phone": string()}},
-        "ResetConfirm": object(&["challenge_id", "code", "new_password"], json!({
-            "challenge_id": string(), "code": string(), "new_password": string()
+        "ResetRequest": {"type": "object", "properties": {"email": string(), "phone": string(), "reset_url": string()}},
+        "ResetConfirm": object(&["new_password"], json!({
+            "challenge_id": string(), "code": string(), "token": string(), "new_password": string()
         })),
         "CodeSent": object(&["challenge_id", "expires_in", "message"], json!({
             "challenge_id": string(), "expires_in": {"type": "integer"}, "message": string()

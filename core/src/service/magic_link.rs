@@ -94,7 +94,7 @@ fn require_enabled(e: &Engine) -> Result<()> {
 }
 
 /// The link the e-mail carries.
-fn link_for(validation_url: &str, token: &str) -> String {
+pub(crate) fn link_for(validation_url: &str, token: &str) -> String {
     let sep = if validation_url.contains('?') {
         '&'
     } else {
@@ -115,7 +115,7 @@ fn origin(url: &str) -> Option<&str> {
         .flatten()
 }
 
-fn check_validation_url(e: &Engine, url: &str) -> Result<()> {
+pub(crate) fn check_validation_url(e: &Engine, url: &str) -> Result<()> {
     let bad = |why: &str| {
         err(ErrorCode::InvalidInput, format!("validation_url {why}"))
             .with_details(json!({ "field": "validation_url" }))

@@ -58,14 +58,21 @@ pub struct ResetRequest {
     pub email: Option<String>,
     /// The account's E.164 phone (the code goes by SMS).
     pub phone: Option<String>,
+    /// E-mail only: also send a link, `<reset_url>?token=<challenge id>.<code>`, for a page
+    /// that confirms the reset without the user typing the code (same rules as a magic
+    /// link's `validation_url`: http(s), on an allowed origin when `cors.allowed_origins`
+    /// is set).
+    pub reset_url: Option<String>,
 }
 
 /// `POST password/reset/confirm/`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ResetConfirm {
-    /// From the request's answer.
+    /// From the request's answer (or leave empty and give `token`).
     pub challenge_id: String,
+    /// The reset link's `token` (`<challenge id>.<code>`), instead of `challenge_id` + `code`.
+    pub token: Option<String>,
     /// The digits received.
     pub code: String,
     /// The new password.
@@ -261,6 +268,15 @@ pub(crate) async fn request_reset(
             "not a valid e-mail address or E.164 phone number",
         ));
     };
+    if let Some(url) = &req.reset_url {
+        if channel != Channel::Email {
+            return Err(err(
+                ErrorCode::InvalidInput,
+                "a reset link goes by e-mail only",
+            ));
+        }
+        super::magic_link::check_validation_url(e, url)?;
+    }
     // Per client and per target account, so neither one client nor many can flood an
     // inbox.
     limits::hit(
@@ -317,14 +333,24 @@ pub(crate) async fn request_reset(
         .await?;
         return Ok(answer);
     };
+    let link = req
+        .reset_url
+        .as_deref()
+        .map(|url| super::magic_link::link_for(url, &format!("{}.{code}", issued.id)));
+    let mut text = codes::code_text("password reset", code, issued.expires_in);
+    if let Some(link) = &link {
+        text.push_str(&format!(
+            "\nOr open this link to choose a new password: {link}"
+        ));
+    }
     let sent = codes::deliver(
         port,
         channel,
         &identifier,
         PURPOSE_RESET,
         "Reset your password",
-        codes::code_text("password reset", code, issued.expires_in),
-        json!({ "code": code, "expires_in": issued.expires_in, "challenge_id": issued.id }),
+        text,
+        json!({ "code": code, "expires_in": issued.expires_in, "challenge_id": issued.id, "link": link }),
     )
     .await;
     match sent {
@@ -375,10 +401,18 @@ pub(crate) async fn confirm_reset(
         ctx.now,
     )
     .await?;
+    // The link's token is `<challenge id>.<code>`; both forms end in the same check.
+    let (challenge_id, code) = match &req.token {
+        Some(t) => t
+            .split_once('.')
+            .map_or((String::new(), String::new()), |(a, b)| {
+                (a.to_owned(), b.to_owned())
+            }),
+        None => (req.challenge_id.clone(), req.code.clone()),
+    };
     let mut user_id: Option<String> = None;
     let outcome = async {
-        let checked =
-            codes::check(port, &req.challenge_id, PURPOSE_RESET, &req.code, ctx.now).await?;
+        let checked = codes::check(port, &challenge_id, PURPOSE_RESET, &code, ctx.now).await?;
         user_id = checked.value.user_id.clone();
         let invalid = || {
             err(
@@ -398,7 +432,7 @@ pub(crate) async fn confirm_reset(
         // The password is vetted before the code is spent: a refused password leaves
         // the code usable (the attempt was counted) for a better one.
         let hash = vet_new_password(port, e, &user, &req.new_password).await?;
-        codes::spend(port, &req.challenge_id, checked, ctx.now).await?;
+        codes::spend(port, &challenge_id, checked, ctx.now).await?;
         commit_password(port, e, &user.id, &hash, ctx.now).await
     }
     .await;
@@ -423,7 +457,7 @@ pub(crate) async fn confirm_reset(
                 e,
                 ctx,
                 AuditEntry::failure("password_reset", user_id.as_deref(), failure.code())
-                    .details(json!({ "challenge_id": req.challenge_id })),
+                    .details(json!({ "challenge_id": challenge_id })),
             )
             .await?;
             Err(failure)
