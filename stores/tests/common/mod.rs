@@ -123,6 +123,26 @@ pub fn fault_sweep<S, T: std::fmt::Debug + 'static>(
     setup: impl Fn(&mut Host) -> S,
     make: impl Fn(&Host, &S) -> Flow<T>,
 ) -> usize {
+    sweep(overrides, setup, make, false)
+}
+
+/// [`fault_sweep`] for the flows that must not reveal whether an account exists: a failed
+/// message there is audited and the answer stays the same, so effect positions are
+/// skipped (their behaviour has its own tests); every store position still fails closed.
+pub fn fault_sweep_store_ops<S, T: std::fmt::Debug + 'static>(
+    overrides: Value,
+    setup: impl Fn(&mut Host) -> S,
+    make: impl Fn(&Host, &S) -> Flow<T>,
+) -> usize {
+    sweep(overrides, setup, make, true)
+}
+
+fn sweep<S, T: std::fmt::Debug + 'static>(
+    overrides: Value,
+    setup: impl Fn(&mut Host) -> S,
+    make: impl Fn(&Host, &S) -> Flow<T>,
+    skip_effects: bool,
+) -> usize {
     use tenxyte_stores::FaultStore;
     let mut host = Host::new(overrides.clone());
     let state = setup(&mut host);
@@ -130,8 +150,16 @@ pub fn fault_sweep<S, T: std::fmt::Debug + 'static>(
     flow.run(&mut host.store)
         .expect("the flow succeeds without faults");
     let positions = flow.transcript().len();
+    let effects: Vec<bool> = flow
+        .transcript()
+        .iter()
+        .map(|(op, _)| op.is_effect())
+        .collect();
     assert!(positions > 0);
     for k in 0..positions {
+        if skip_effects && effects.get(k).copied().unwrap_or(false) {
+            continue;
+        }
         for lose_answer in [false, true] {
             let mut host = Host::new(overrides.clone());
             let state = setup(&mut host);
