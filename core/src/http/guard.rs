@@ -131,15 +131,7 @@ async fn decide(
     reqs: &[Requirement],
     now: i64,
 ) -> Result<GuardOutcome> {
-    let mut ctx = RequestContext {
-        now,
-        ip: req.client_ip.clone(),
-        user_agent: req
-            .header("User-Agent")
-            .map(|s| s.chars().take(256).collect()),
-        app_id: None,
-        trace_id: req.header("X-Prompt-Trace-ID").map(str::to_owned),
-    };
+    let mut ctx = super::request_context(req, now);
     ctx.app_id = application(port, e, req, &ctx).await?;
     if let Some(raw) = scheme_token(req, "AgentBearer") {
         return agent(port, e, req, reqs, raw, ctx).await;

@@ -257,15 +257,7 @@ async fn route_and_run(port: &StorePort, e: &Engine, req: &Request, now: i64) ->
             )
         })?
     };
-    let mut ctx = RequestContext {
-        now,
-        ip: req.client_ip.clone(),
-        user_agent: req
-            .header("User-Agent")
-            .map(|s| s.chars().take(256).collect()),
-        app_id: None,
-        trace_id: req.header("X-Prompt-Trace-ID").map(str::to_owned),
-    };
+    let mut ctx = request_context(req, now);
     ctx.app_id = application(port, e, req, &ctx).await?;
     let call = Call {
         req,
@@ -274,6 +266,20 @@ async fn route_and_run(port: &StorePort, e: &Engine, req: &Request, now: i64) ->
         body,
     };
     routes::dispatch(route, port, e, call).await
+}
+
+/// What a flow knows about the request: the time, the client, the device, the trace id
+/// (the application is filled in by [`application`]).
+pub(crate) fn request_context(req: &Request, now: i64) -> RequestContext {
+    RequestContext {
+        now,
+        ip: req.client_ip.clone(),
+        user_agent: req
+            .header("User-Agent")
+            .map(|s| s.chars().take(256).collect()),
+        app_id: None,
+        trace_id: req.header("X-Prompt-Trace-ID").map(str::to_owned),
+    }
 }
 
 /// Application credentials (`X-Access-Key` + `X-Access-Secret`) when

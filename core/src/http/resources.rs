@@ -25,6 +25,15 @@ impl Call<'_> {
     }
 }
 
+/// Runs an `Engine` flow inside the request's flow and answers its result with `status`.
+async fn run<T: serde::Serialize + 'static>(
+    port: &StorePort,
+    status: u16,
+    flow: crate::drive::Flow<T>,
+) -> Result<Reply> {
+    into_reply(status, &port.run_flow(flow).await?)
+}
+
 /// An agent outcome as HTTP: 200 allowed, 202 pending approval, or the denial's status.
 fn outcome_reply(outcome: AgentOutcome) -> Result<Reply> {
     match &outcome {
@@ -61,7 +70,7 @@ pub(crate) async fn agents(
     match name {
         "ai_token_create" => {
             let flow = e.create_agent_token(call.bearer()?, call.input()?, ctx);
-            into_reply(201, &port.run_flow(flow).await?)
+            run(port, 201, flow).await
         }
         "ai_token_list" => {
             let limit = call
@@ -72,7 +81,7 @@ pub(crate) async fn agents(
                 .map_err(|_| err(ErrorCode::InvalidInput, "limit must be an integer"))?;
             let flow =
                 e.list_agent_tokens(call.bearer()?, call.req.query_param("cursor"), limit, ctx);
-            into_reply(200, &port.run_flow(flow).await?)
+            run(port, 200, flow).await
         }
         "ai_token_revoke_all" => {
             let n = port
@@ -82,14 +91,16 @@ pub(crate) async fn agents(
         }
         "ai_sub_token_create" => {
             let flow = e.create_agent_sub_token(call.agent_token()?, call.input()?, ctx);
-            into_reply(201, &port.run_flow(flow).await?)
+            run(port, 201, flow).await
         }
-        "ai_token_get" => into_reply(
-            200,
-            &port
-                .run_flow(e.get_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
+        "ai_token_get" => {
+            run(
+                port,
+                200,
+                e.get_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
         "ai_token_heartbeat" => {
             let ack = port
                 .run_flow(e.agent_heartbeat(call.agent_token()?, ctx))
@@ -109,24 +120,30 @@ pub(crate) async fn agents(
                     .await?,
             )
         }
-        "ai_token_suspend" => into_reply(
-            200,
-            &port
-                .run_flow(e.suspend_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
-        "ai_token_reactivate" => into_reply(
-            200,
-            &port
-                .run_flow(e.reactivate_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
-        "ai_token_revoke" => into_reply(
-            200,
-            &port
-                .run_flow(e.revoke_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
+        "ai_token_suspend" => {
+            run(
+                port,
+                200,
+                e.suspend_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
+        "ai_token_reactivate" => {
+            run(
+                port,
+                200,
+                e.reactivate_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
+        "ai_token_revoke" => {
+            run(
+                port,
+                200,
+                e.revoke_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
         "ai_authorize" => {
             let mut req: AgentRequest = call.input()?;
             if req.trace_id.is_none() {
@@ -139,24 +156,23 @@ pub(crate) async fn agents(
             };
             outcome_reply(port.run_flow(flow).await?)
         }
-        "ai_pending_list" => into_reply(
-            200,
-            &port
-                .run_flow(e.list_pending_actions(call.bearer()?, ctx))
-                .await?,
-        ),
-        "ai_pending_confirm" => into_reply(
-            200,
-            &port
-                .run_flow(e.confirm_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
-        "ai_pending_deny" => into_reply(
-            200,
-            &port
-                .run_flow(e.deny_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx))
-                .await?,
-        ),
+        "ai_pending_list" => run(port, 200, e.list_pending_actions(call.bearer()?, ctx)).await,
+        "ai_pending_confirm" => {
+            run(
+                port,
+                200,
+                e.confirm_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
+        "ai_pending_deny" => {
+            run(
+                port,
+                200,
+                e.deny_pending_action(call.bearer()?, call.param(0)?.to_owned(), ctx),
+            )
+            .await
+        }
         other => Err(err(
             ErrorCode::Internal,
             format!("route {other} has no handler"),
@@ -202,84 +218,48 @@ pub(crate) async fn orgs(
     let token = call.bearer()?;
     let p = |n: usize| call.param(n).map(str::to_owned);
     match name {
-        "org_create" => into_reply(
-            201,
-            &port
-                .run_flow(e.create_organization(token, call.input()?, ctx))
-                .await?,
-        ),
-        "org_mine" => into_reply(200, &port.run_flow(e.my_organizations(token, ctx)).await?),
-        "org_roles" => into_reply(200, &port.run_flow(e.list_org_roles(token, ctx)).await?),
+        "org_create" => run(port, 201, e.create_organization(token, call.input()?, ctx)).await,
+        "org_mine" => run(port, 200, e.my_organizations(token, ctx)).await,
+        "org_roles" => run(port, 200, e.list_org_roles(token, ctx)).await,
         "org_invitation_accept" => {
             let body: TokenBody = call.input()?;
-            into_reply(
-                200,
-                &port
-                    .run_flow(e.accept_invitation(token, body.token, ctx))
-                    .await?,
-            )
+            run(port, 200, e.accept_invitation(token, body.token, ctx)).await
         }
         "org_invitation_decline" => {
             let body: TokenBody = call.input()?;
-            into_reply(
-                200,
-                &port
-                    .run_flow(e.decline_invitation(token, body.token, ctx))
-                    .await?,
-            )
+            run(port, 200, e.decline_invitation(token, body.token, ctx)).await
         }
-        "org_by_slug" => into_reply(
-            200,
-            &port
-                .run_flow(e.organization_by_slug(token, p(0)?, ctx))
-                .await?,
-        ),
-        "org_create_child" => into_reply(
-            201,
-            &port
-                .run_flow(e.create_child_organization(token, p(0)?, call.input()?, ctx))
-                .await?,
-        ),
+        "org_by_slug" => run(port, 200, e.organization_by_slug(token, p(0)?, ctx)).await,
+        "org_create_child" => {
+            run(
+                port,
+                201,
+                e.create_child_organization(token, p(0)?, call.input()?, ctx),
+            )
+            .await
+        }
         "org_move" => {
             let body: MoveBody = call.input()?;
-            into_reply(
+            run(
+                port,
                 200,
-                &port
-                    .run_flow(e.move_organization(token, p(0)?, body.parent_id, ctx))
-                    .await?,
+                e.move_organization(token, p(0)?, body.parent_id, ctx),
             )
+            .await
         }
-        "org_tree" => into_reply(
-            200,
-            &port
-                .run_flow(e.organization_tree(token, p(0)?, ctx))
-                .await?,
-        ),
-        "org_members" => into_reply(
-            200,
-            &port.run_flow(e.list_members(token, p(0)?, ctx)).await?,
-        ),
+        "org_tree" => run(port, 200, e.organization_tree(token, p(0)?, ctx)).await,
+        "org_members" => run(port, 200, e.list_members(token, p(0)?, ctx)).await,
         "org_member_role" => {
             let body: RoleBody = call.input()?;
-            into_reply(
+            run(
+                port,
                 200,
-                &port
-                    .run_flow(e.change_member_role(token, p(0)?, p(1)?, body.role, ctx))
-                    .await?,
+                e.change_member_role(token, p(0)?, p(1)?, body.role, ctx),
             )
+            .await
         }
-        "org_member_remove" => into_reply(
-            200,
-            &port
-                .run_flow(e.remove_member(token, p(0)?, p(1)?, ctx))
-                .await?,
-        ),
-        "org_leave" => into_reply(
-            200,
-            &port
-                .run_flow(e.leave_organization(token, p(0)?, ctx))
-                .await?,
-        ),
+        "org_member_remove" => run(port, 200, e.remove_member(token, p(0)?, p(1)?, ctx)).await,
+        "org_leave" => run(port, 200, e.leave_organization(token, p(0)?, ctx)).await,
         "org_invite" => {
             let body: InviteBody = call.input()?;
             let req = crate::service::orgs::InviteMemberRequest {
@@ -288,18 +268,12 @@ pub(crate) async fn orgs(
                 role: body.role,
                 accept_url: body.accept_url,
             };
-            into_reply(201, &port.run_flow(e.invite_member(token, req, ctx)).await?)
+            run(port, 201, e.invite_member(token, req, ctx)).await
         }
-        "org_invitations" => into_reply(
-            200,
-            &port.run_flow(e.list_invitations(token, p(0)?, ctx)).await?,
-        ),
-        "org_invitation_revoke" => into_reply(
-            200,
-            &port
-                .run_flow(e.revoke_invitation(token, p(0)?, p(1)?, ctx))
-                .await?,
-        ),
+        "org_invitations" => run(port, 200, e.list_invitations(token, p(0)?, ctx)).await,
+        "org_invitation_revoke" => {
+            run(port, 200, e.revoke_invitation(token, p(0)?, p(1)?, ctx)).await
+        }
         other => Err(err(
             ErrorCode::Internal,
             format!("route {other} has no handler"),
@@ -317,35 +291,19 @@ pub(crate) async fn applications(
     let token = call.bearer()?;
     let p = |n: usize| call.param(n).map(str::to_owned);
     match name {
-        "app_create" => into_reply(
-            201,
-            &port
-                .run_flow(e.create_application(token, call.input()?, ctx))
-                .await?,
-        ),
-        "app_list" => into_reply(200, &port.run_flow(e.list_applications(token, ctx)).await?),
-        "app_get" => into_reply(
-            200,
-            &port.run_flow(e.get_application(token, p(0)?, ctx)).await?,
-        ),
-        "app_regenerate" => into_reply(
-            200,
-            &port
-                .run_flow(e.regenerate_application_secret(token, p(0)?, ctx))
-                .await?,
-        ),
-        "app_disable" => into_reply(
-            200,
-            &port
-                .run_flow(e.disable_application(token, p(0)?, ctx))
-                .await?,
-        ),
-        "app_enable" => into_reply(
-            200,
-            &port
-                .run_flow(e.enable_application(token, p(0)?, ctx))
-                .await?,
-        ),
+        "app_create" => run(port, 201, e.create_application(token, call.input()?, ctx)).await,
+        "app_list" => run(port, 200, e.list_applications(token, ctx)).await,
+        "app_get" => run(port, 200, e.get_application(token, p(0)?, ctx)).await,
+        "app_regenerate" => {
+            run(
+                port,
+                200,
+                e.regenerate_application_secret(token, p(0)?, ctx),
+            )
+            .await
+        }
+        "app_disable" => run(port, 200, e.disable_application(token, p(0)?, ctx)).await,
+        "app_enable" => run(port, 200, e.enable_application(token, p(0)?, ctx)).await,
         other => Err(err(
             ErrorCode::Internal,
             format!("route {other} has no handler"),
@@ -429,38 +387,25 @@ pub(crate) async fn rbac(
             port.run_flow(e.list_permissions(token, ctx)).await?,
         )),
         "rbac_user_roles" | "rbac_user_permissions" => {
-            into_reply(200, &port.run_flow(e.user_grants(token, p(0)?, ctx)).await?)
+            run(port, 200, e.user_grants(token, p(0)?, ctx)).await
         }
         "rbac_user_role_add" => {
             let body: RoleBody = call.input()?;
-            into_reply(
-                200,
-                &port
-                    .run_flow(change(GrantChange::AddRole, body.role)?)
-                    .await?,
-            )
+            run(port, 200, change(GrantChange::AddRole, body.role)?).await
         }
-        "rbac_user_role_remove" => into_reply(
-            200,
-            &port
-                .run_flow(change(GrantChange::RemoveRole, p(1)?)?)
-                .await?,
-        ),
+        "rbac_user_role_remove" => run(port, 200, change(GrantChange::RemoveRole, p(1)?)?).await,
         "rbac_user_permission_add" => {
             let body: PermissionBody = call.input()?;
-            into_reply(
+            run(
+                port,
                 200,
-                &port
-                    .run_flow(change(GrantChange::AddPermission, body.permission)?)
-                    .await?,
+                change(GrantChange::AddPermission, body.permission)?,
             )
+            .await
         }
-        "rbac_user_permission_remove" => into_reply(
-            200,
-            &port
-                .run_flow(change(GrantChange::RemovePermission, p(1)?)?)
-                .await?,
-        ),
+        "rbac_user_permission_remove" => {
+            run(port, 200, change(GrantChange::RemovePermission, p(1)?)?).await
+        }
         other => Err(err(
             ErrorCode::Internal,
             format!("route {other} has no handler"),
