@@ -686,7 +686,13 @@ pub struct Policy {
 }
 
 fn parse_subject(obj: &Bound<'_, PyAny>) -> Result<Subject, Error> {
-    from_value(to_value(obj)?, "subject")
+    // Only the dict form: serde would also read a struct from a list, by position.
+    match to_value(obj)? {
+        v @ Value::Object(_) => from_value(v, "subject"),
+        _ => Err(invalid(
+            "a subject is a dict {\"roles\", \"permissions\", \"is_superuser\"}",
+        )),
+    }
 }
 
 #[pymethods]

@@ -192,3 +192,65 @@ def test_a_wrong_argument_type_is_a_type_error() -> None:
         _native.password_hash(b"bytes")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         t.Engine([1, 2])  # type: ignore[arg-type]
+
+
+LONE = "\ud800"  # a lone surrogate: a Python str that is not valid UTF-8
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: jwt.verify(LONE, HMAC_KEYS, algorithms=["HS256"]),
+        lambda: jwt.sign({LONE: 1}, HMAC_KEYS),
+        lambda: jwt.sign({"k": LONE}, HMAC_KEYS),
+        lambda: password.hash(LONE),
+        lambda: password.verify(LONE, "x"),
+        lambda: password.check_policy(LONE),
+        lambda: otp.totp_verify(SECRET, LONE, now=T0),
+        lambda: secret.hash(LONE),
+        lambda: t.KeySet.from_jwks(LONE),
+        lambda: t.Policy().check({"roles": [LONE]}, "x"),
+        lambda: t.MemoryStore().execute({"op": "get", "ns": LONE, "key": "k"}),
+    ],
+)
+def test_strings_that_are_not_utf8_raise_cleanly(call: Callable[[], Any]) -> None:
+    # PyO3 refuses them at the boundary (UnicodeEncodeError) or the converter does
+    # (InputError); either way an ordinary exception, never a panic.
+    with pytest.raises((t.TenxyteError, UnicodeError)):
+        call()
+
+
+def test_the_remaining_policy_and_secret_entry_points() -> None:
+    policy = t.Policy()
+    for call in (
+        lambda: policy.has_role({"roles": 1}, "admin"),
+        lambda: policy.has_permission([], "x"),  # type: ignore[arg-type]
+        lambda: policy.effective_permissions({"is_superuser": "yes"}),
+        lambda: policy.explain({"extra": 1}, "x"),
+        lambda: policy.require(None, "x"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(t.InputError):
+            call()
+    # Secrets never raise: a malformed raw secret simply does not verify.
+    raw, stored = secret.generate("refresh")
+    assert secret.verify(raw, stored) and secret.kind_of(raw) == "refresh"
+    assert not secret.verify("x" * 100_000, stored)
+    assert not secret.verify(raw, "not a hash")
+    assert secret.kind_of("txz_nope") is None
+
+
+def test_development_engines_make_an_ephemeral_key() -> None:
+    engine = t.Engine(
+        {"application_auth": {"enabled": False}, "password": {"argon2": {"memory_kib": 1024}}},
+        preset="development",
+    )
+    assert engine.settings()["preset"] == "development"
+    assert engine.jwks() == {"keys": []}  # an HMAC secret is never published
+    engine.register(email="eph@example.com", password="Correct-Horse-Battery-9", now=T0)
+    tokens = engine.login(email="eph@example.com", password="Correct-Horse-Battery-9", now=T0)
+    assert engine.me(tokens["access_token"], now=T0)["user"]["email"] == "eph@example.com"
+    # Another engine has another random key: the token means nothing there.
+    other = t.Engine({"application_auth": {"enabled": False}}, preset="development")
+    with pytest.raises(t.TokenError):
+        other.authenticate(tokens["access_token"], now=T0)
+    assert "/api/v1/auth/login/email/" in engine.openapi()["paths"]
