@@ -3,6 +3,7 @@ held to the same answers as the embedded MemoryStore."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -14,9 +15,7 @@ from tenxyte_core._drive import _execute
 
 
 def login_flow(engine: t.Engine) -> t.Flow:
-    return engine._native.flow(
-        "login", now=T0, request={"email": "ann@example.com", "password": PASSWORD}
-    )
+    return engine.flow("login", now=T0, request={"email": "ann@example.com", "password": PASSWORD})
 
 
 @pytest.fixture
@@ -136,7 +135,7 @@ class NoMailer:
 def test_a_store_without_a_mailer_answers_failed_to_send_message() -> None:
     engine = make_engine(NoMailer())
     engine.register(email="bo@example.com", password=PASSWORD, now=T0)
-    flow = engine._native.http(
+    flow = engine.http_flow(
         "POST",
         "/api/v1/auth/password/reset/request/",
         now=T0,
@@ -283,3 +282,35 @@ def normalise(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [normalise(v) for v in value]
     return value
+
+
+class AsyncStore:
+    """The dict store behind ``async def`` methods, as an asyncio driver would have."""
+
+    def __init__(self) -> None:
+        self.inner = DictStore(clock=lambda: T0)
+        self.awaited = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def call(**kwargs: Any) -> Any:
+            await asyncio.sleep(0)
+            self.awaited += 1
+            return method(**kwargs)
+
+        return call
+
+
+def test_drive_async_awaits_an_async_store() -> None:
+    store = AsyncStore()
+    engine = make_engine(store)  # its sync methods are not used with an async store
+    register = engine.flow(
+        "register", request={"email": "as@example.com", "password": PASSWORD}, now=T0
+    )
+    reg = asyncio.run(t.drive_async(register, store))
+    assert reg["user"]["email"] == "as@example.com"
+    login = engine.flow("login", request={"email": "as@example.com", "password": PASSWORD}, now=T0)
+    tokens = asyncio.run(t.drive_async(login, store))
+    assert tokens["access_token"]
+    assert store.awaited == len(register.transcript()) + len(login.transcript())

@@ -161,10 +161,10 @@ def test_malformed_input_on_the_engine_methods(store: object) -> None:
         lambda: engine.me("\x00" * 100_000, now=T0),
         lambda: engine.authenticate("a.b.c", now=T0),
         lambda: engine.create_agent_token("a.b.c", permissions=["x"], now=T0),
-        lambda: engine._native.flow("nope", now=T0),
-        lambda: engine._native.flow("login", now=T0, request={"password": "x", "bogus": 1}),
-        lambda: engine._native.flow("me", now=T0),
-        lambda: engine._native.flow("login", now=T0, request={"password": 5}),
+        lambda: engine.flow("nope", now=T0),
+        lambda: engine.flow("login", now=T0, request={"password": "x", "bogus": 1}),
+        lambda: engine.flow("me", now=T0),
+        lambda: engine.flow("login", now=T0, request={"password": 5}),
     ]
     for call in calls:
         with pytest.raises(t.TenxyteError):

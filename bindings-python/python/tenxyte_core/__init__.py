@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from . import jwt, otp, password, rbac, secret
-from ._drive import Store, drive
+from ._drive import Store, drive, drive_async
 from ._engine import Engine
 from ._errors import (
     AgentError,
@@ -50,6 +50,7 @@ __all__ = [
     "TokenError",
     "__version__",
     "drive",
+    "drive_async",
     "jwt",
     "otp",
     "password",

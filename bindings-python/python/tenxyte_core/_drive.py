@@ -9,6 +9,7 @@ An exception from the store becomes a ``{"failed": ...}`` result: the flow fails
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal, Protocol, TypedDict, Union, runtime_checkable
 
 from ._errors import TenxyteError
@@ -25,6 +26,7 @@ __all__ = [
     "Store",
     "Written",
     "drive",
+    "drive_async",
 ]
 
 
@@ -117,15 +119,34 @@ _ANSWER = {
 _STORE_CODES = frozenset({"store_unavailable", "delivery_failed", "upstream_unavailable"})
 
 
-def _execute(store: object, op: dict[str, Any]) -> dict[str, Any]:
+def _call(store: object, op: dict[str, Any]) -> tuple[str, Any]:
+    """Calls the store method for ``op``: ``(answer tag, what it returned)``."""
     kind = op["op"]
     method = getattr(store, kind, None)
     if method is None:
         if kind in ("send_message", "http_request"):
-            return {"failed": {"message": f"this store has no {kind} method"}}
+            return "failed", {"message": f"this store has no {kind} method"}
         raise TypeError(f"the store has no {kind} method")
     args = {k: v for k, v in op.items() if k != "op"}
-    return {_ANSWER[kind]: method(**args)}
+    return _ANSWER[kind], method(**args)
+
+
+def _execute(store: object, op: dict[str, Any]) -> dict[str, Any]:
+    tag, payload = _call(store, op)
+    return {tag: payload}
+
+
+def _failed(exc: Exception) -> dict[str, Any]:
+    return {"failed": {"message": f"{type(exc).__name__}: {exc}"}}
+
+
+def _finish(flow: Flow, failure: Exception | None) -> Any:
+    try:
+        return flow.result()
+    except TenxyteError as err:
+        if failure is not None and err.code in _STORE_CODES:
+            raise err from failure
+        raise
 
 
 def drive(flow: Flow, store: object) -> Any:
@@ -138,11 +159,29 @@ def drive(flow: Flow, store: object) -> Any:
             result = _execute(store, op)
         except Exception as exc:  # the store's failure is the flow's input, not ours
             failure = exc
-            result = {"failed": {"message": f"{type(exc).__name__}: {exc}"}}
+            result = _failed(exc)
         step = flow.resume(seq, result)
-    try:
-        return flow.result()
-    except TenxyteError as err:
-        if failure is not None and err.code in _STORE_CODES:
-            raise err from failure
-        raise
+    return _finish(flow, failure)
+
+
+async def drive_async(flow: Flow, store: object) -> Any:
+    """:func:`drive` for asyncio (or any awaitable-based loop): store methods may be
+    ``async def`` or plain; each awaitable they return is awaited before resuming.
+
+    Cancelling the task cancels the flow: operations already answered stay done, no
+    further one is asked for (the core orders its writes so that this is safe).
+    """
+    step = flow.start()
+    failure: Exception | None = None
+    while step is not None:
+        seq, op = step
+        try:
+            tag, payload = _call(store, op)
+            if inspect.isawaitable(payload):
+                payload = await payload
+            result = {tag: payload}
+        except Exception as exc:
+            failure = exc
+            result = _failed(exc)
+        step = flow.resume(seq, result)
+    return _finish(flow, failure)

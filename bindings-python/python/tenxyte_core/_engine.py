@@ -129,33 +129,56 @@ class Engine:
             if not any(k.lower() == "content-type" for k, _ in pairs):
                 pairs.append(("Content-Type", "application/json"))
         raw = body.encode() if isinstance(body, str) else (body or b"")
-        flow = self._native.http(
-            method,
-            path,
-            now=_now(now),
-            query=query,
-            headers=pairs,
-            body=raw,
-            client_ip=client_ip,
+        flow = self.http_flow(
+            method, path, headers=pairs, body=raw, query=query, client_ip=client_ip, now=now
         )
         status, out_headers, out_body = self.run(flow)
         return status, out_headers, out_body
 
+    def http_flow(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        query: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> Flow:
+        """The flow behind :meth:`handle`, to drive yourself (``drive_async`` for an async
+        store); its result is ``(status, headers, body)``."""
+        return self._native.http(
+            method,
+            path,
+            now=_now(now),
+            query=query,
+            headers=list(headers),
+            body=body,
+            client_ip=client_ip,
+        )
+
     # ----- typed flows ----------------------------------------------------------------
 
-    def _flow(
+    def flow(
         self,
         name: str,
         *,
-        now: int | None,
         token: str | None = None,
         request: Mapping[str, Any] | None = None,
         client_ip: str | None = None,
         user_agent: str | None = None,
         app_id: str | None = None,
         trace_id: str | None = None,
-    ) -> Any:
-        flow = self._native.flow(
+        now: int | None = None,
+    ) -> Flow:
+        """A flow by name, to drive yourself (``drive_async`` for an async store).
+
+        ``name``: ``register``, ``login``, ``refresh``, ``logout``, ``logout_all``,
+        ``me``, ``authenticate``, ``create_agent_token``, ``authorize_agent``; ``token``
+        and ``request`` are what the typed method of that name sends.
+        """
+        return self._native.flow(
             name,
             now=_now(now),
             token=token,
@@ -165,7 +188,9 @@ class Engine:
             app_id=app_id,
             trace_id=trace_id,
         )
-        return self.run(flow)
+
+    def _flow(self, name: str, *, now: int | None, **fields: Any) -> Any:
+        return self.run(self.flow(name, now=now, **fields))
 
     def register(
         self,
