@@ -314,3 +314,11 @@ def test_drive_async_awaits_an_async_store() -> None:
     tokens = asyncio.run(t.drive_async(login, store))
     assert tokens["access_token"]
     assert store.awaited == len(register.transcript()) + len(login.transcript())
+
+
+def test_an_async_store_under_the_sync_loop_fails_closed_with_a_hint() -> None:
+    engine = make_engine(AsyncStore())
+    with pytest.raises(t.StoreError) as e:
+        engine.login(email="x@example.com", password=PASSWORD, now=T0)
+    assert isinstance(e.value.__cause__, TypeError)
+    assert "drive_async" in str(e.value.__cause__)

@@ -133,6 +133,11 @@ def _call(store: object, op: dict[str, Any]) -> tuple[str, Any]:
 
 def _execute(store: object, op: dict[str, Any]) -> dict[str, Any]:
     tag, payload = _call(store, op)
+    if inspect.isawaitable(payload):
+        close = getattr(payload, "close", None)
+        if close is not None:
+            close()  # never awaited: close it rather than leak a warning
+        raise TypeError(f"the store's {op['op']} is async: drive this flow with drive_async")
     return {tag: payload}
 
 
