@@ -3,9 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
 
-
-.PHONY: examples
-.PHONY: demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop bench bench-smoke cli
+.PHONY: examples demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python bench bench-smoke cli
 
 ## The end-to-end demo: `tenxyte serve` on a fresh SQLite file, and the quickstart and the
 ## AIRS story played against it over HTTP, each request and response printed.
@@ -18,8 +16,9 @@ examples:
 	$(CARGO) run -q -p tenxyte-example-rust --bin tenxyte-demo > /dev/null
 
 ## Every test: style, lints, unit and integration tests, the wasm32 build, the vector
-## diff check, the fuzz seed replay, the cross-library interop suites, a benchmark smoke run.
-test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop bench-smoke
+## diff check, the fuzz seed replay, the examples, the cross-library interop suites, the
+## Python package, a benchmark smoke run.
+test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop python bench-smoke
 	@echo "all checks passed"
 
 ## What a fresh machine lacks: the wasm32 target, and clang (ring's C code for wasm32).
@@ -35,8 +34,9 @@ fmt-check:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
+## tenxyte-python has no Rust tests (it links against Python): `make python` tests it.
 unit:
-	$(CARGO) test --workspace --exclude tenxyte-bench
+	$(CARGO) test --workspace --exclude tenxyte-bench --exclude tenxyte-python
 
 ## The core must build for the edge runtimes.
 wasm:
@@ -63,6 +63,11 @@ cli:
 ## PyJWT, pyotp, argon2-cffi, Django (Python) and jose, otpauth (Node) against our CLI.
 interop: cli
 	TENXYTE_BIN=$(CURDIR)/target/release/tenxyte bash tests/interop/run.sh
+
+## The Python package (bindings-python/): an abi3 wheel built in release mode, then ruff,
+## mypy --strict, stubtest and pytest in a virtualenv outside the repository.
+python:
+	bash bindings-python/run-tests.sh
 
 ## The benchmark table (release build; a few minutes).
 bench:

@@ -1,0 +1,59 @@
+"""Tenxyte Core for Python: the Rust auth core behind a typed, synchronous API.
+
+- primitives: :mod:`tenxyte_core.jwt`, :mod:`tenxyte_core.password`,
+  :mod:`tenxyte_core.otp`, :mod:`tenxyte_core.secret`, :mod:`tenxyte_core.rbac`;
+- the flows: :class:`Engine` over a :class:`MemoryStore`, a :class:`SqliteStore` or any
+  :class:`Store` written in Python, including the whole HTTP API (:meth:`Engine.handle`);
+- errors: :class:`TenxyteError` and one subclass per category, each with ``.code``.
+"""
+
+from __future__ import annotations
+
+from . import jwt, otp, password, rbac, secret
+from ._drive import Store, drive, drive_async
+from ._engine import Engine
+from ._errors import (
+    AgentError,
+    AuthError,
+    AuthzError,
+    ConfigError,
+    InputError,
+    InternalError,
+    KeyMaterialError,
+    OtpError,
+    PasswordError,
+    StoreError,
+    TenxyteError,
+    TokenError,
+)
+from ._native import Flow, KeySet, MemoryStore, Policy, SqliteStore, __version__
+
+__all__ = [
+    "AgentError",
+    "AuthError",
+    "AuthzError",
+    "ConfigError",
+    "Engine",
+    "Flow",
+    "InputError",
+    "InternalError",
+    "KeyMaterialError",
+    "KeySet",
+    "MemoryStore",
+    "OtpError",
+    "PasswordError",
+    "Policy",
+    "SqliteStore",
+    "Store",
+    "StoreError",
+    "TenxyteError",
+    "TokenError",
+    "__version__",
+    "drive",
+    "drive_async",
+    "jwt",
+    "otp",
+    "password",
+    "rbac",
+    "secret",
+]

@@ -1,0 +1,1 @@
+"""Framework integrations (imported on demand; each needs its framework installed)."""

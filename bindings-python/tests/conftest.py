@@ -1,0 +1,60 @@
+"""Shared fixtures: the vectors folder, cheap test settings, engines on each store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tenxyte_core as t
+from dict_store import DictStore
+
+#: tests/vectors/ at the repository root (bindings-python/tests/ -> ../../tests/vectors).
+VECTORS = Path(__file__).resolve().parents[2] / "tests" / "vectors"
+
+#: 2026-01-01T00:00:00Z: every engine test runs at a fixed time.
+T0 = 1_767_225_600
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+#: Development preset with cheap argon2 and no application credentials, as the Rust
+#: end-to-end tests use.
+SETTINGS: dict[str, Any] = {
+    "preset": "development",
+    "password": {"argon2": {"memory_kib": 1024, "iterations": 1}},
+    "jwt": {"refresh_token_rotation": True},
+    "rate_limit": {"enabled": False},
+    "audit": {"enabled": True},
+    "application_auth": {"enabled": False},
+}
+
+HMAC_KEYS = t.KeySet.from_hmac(bytes([7]) * 32, kid="test-hs")
+
+
+def vector_cases(name: str) -> list[dict[str, Any]]:
+    doc = json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    cases: list[dict[str, Any]] = doc["cases"]
+    assert cases, f"{name} has no cases"
+    return cases
+
+
+def make_engine(store: object, **overrides: Any) -> t.Engine:
+    settings = json.loads(json.dumps(SETTINGS))
+    settings.update(overrides)
+    return t.Engine(settings, keys=HMAC_KEYS, store=store)
+
+
+@pytest.fixture(params=["memory", "sqlite", "python"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t.Engine]:
+    """One engine per store kind: embedded MemoryStore, SQLite file, Python dict store."""
+    store: object
+    if request.param == "memory":
+        store = t.MemoryStore()
+    elif request.param == "sqlite":
+        store = t.SqliteStore(tmp_path / "tenxyte.sqlite")
+    else:
+        store = DictStore(clock=lambda: T0)
+    yield make_engine(store)
