@@ -17,7 +17,8 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | C::ApplicationNotFound
         | C::OrgNotFound
         | C::OrgRoleNotFound
-        | C::AgentTokenNotFound => 404,
+        | C::AgentTokenNotFound
+        | C::PendingActionNotFound => 404,
         C::MethodNotAllowed => 405,
         C::BodyTooLarge => 413,
         C::EmailTaken
@@ -108,4 +109,21 @@ fn retry_after(details: &Value) -> Option<u64> {
         .and_then(Value::as_i64)
         .and_then(|s| u64::try_from(s).ok())
         .map(|s| s.max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/http.md: every `*_not_found` of a resource is 404 (`key_not_found` is a token's
+    /// unknown `kid`, answered like the other key errors).
+    #[test]
+    fn every_missing_resource_is_404() {
+        for code in ErrorCode::ALL {
+            let name = code.as_str();
+            if name.ends_with("_not_found") && name != "key_not_found" {
+                assert_eq!(status_of(*code), 404, "{name}");
+            }
+        }
+    }
 }

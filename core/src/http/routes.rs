@@ -128,7 +128,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Bearer,
         None,
         200,
-        "Message",
+        "LoggedOutAll",
         "End every session of the user"
     ),
     route!(
@@ -205,7 +205,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Public,
         Some("ResetConfirm"),
         200,
-        "Message",
+        "PasswordReset",
         "Set a new password with the reset code"
     ),
     route!(
@@ -227,7 +227,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Bearer,
         Some("TotpCode"),
         200,
-        "Message",
+        "TwoFactorState",
         "Turn 2FA on with a first valid code"
     ),
     route!(
@@ -238,7 +238,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Bearer,
         Some("DisableTwoFactor"),
         200,
-        "Message",
+        "TwoFactorState",
         "Turn 2FA off (password and a code)"
     ),
     route!(
@@ -304,7 +304,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Bearer,
         Some("CodeSubmission"),
         200,
-        "Message",
+        "Verified",
         "Prove the e-mail address"
     ),
     route!(
@@ -315,7 +315,7 @@ pub const ROUTES: &[RouteSpec] = &[
         Bearer,
         Some("CodeSubmission"),
         200,
-        "Message",
+        "Verified",
         "Prove the phone number"
     ),
     route!(
