@@ -502,7 +502,7 @@ fn two_factor() -> Coverage {
         "2fa/backup-codes/",
         &auth(&ann),
         Some(json!({"code": "123456"})),
-        403,
+        400,
         "mfa_not_enabled",
     );
     let setup = api.ok("POST", "2fa/setup/", &auth(&ann), None);
@@ -653,7 +653,7 @@ fn verification_codes() -> Coverage {
         "otp/verify/phone/",
         &auth(&ann),
         Some(json!({"challenge_id": email["challenge_id"], "code": email_code})),
-        403,
+        400,
         "challenge_invalid",
     );
     let wrong = if email_code == "000000" {
@@ -937,7 +937,7 @@ fn agents() -> Coverage {
         &format!("ai/tokens/{id}/report-usage/"),
         &auth(&raw),
         Some(json!({"cost_usd": -5})),
-        403,
+        400,
         "invalid_cost",
     );
     let sub = api.ok(
@@ -1110,7 +1110,7 @@ fn organizations() -> Coverage {
         "organizations/",
         &auth(&bob),
         Some(json!({"name": "Acme again", "slug": "acme"})),
-        403,
+        409,
         "org_slug_taken",
     );
     let mine = api.ok("GET", "organizations/", &auth(&ann), None);
@@ -1166,7 +1166,7 @@ fn organizations() -> Coverage {
         &format!("organizations/{acme_id}/move/"),
         &auth(&ann),
         Some(json!({"parent_id": child_id})),
-        403,
+        400,
         "org_cycle",
     );
     let moved = api.ok(
@@ -1253,7 +1253,7 @@ fn organizations() -> Coverage {
         "organizations/invitations/decline/",
         &auth(&carol),
         Some(json!({"token": carol_token})),
-        403,
+        400,
         "invitation_invalid",
     );
     let dave = api.ok(
@@ -1299,7 +1299,7 @@ fn organizations() -> Coverage {
         &format!("organizations/{acme_id}/invitations/no-such-invitation/"),
         &auth(&ann),
         None,
-        403,
+        400,
         "invitation_invalid",
     );
 

@@ -23,9 +23,16 @@ pub fn status_of(code: ErrorCode) -> u16 {
         C::BodyTooLarge => 413,
         C::EmailTaken
         | C::PhoneTaken
+        | C::OrgSlugTaken
         | C::AlreadyMember
         | C::AlreadyInvited
         | C::MfaAlreadyEnabled => 409,
+        // Bad input that happens to carry another category's code.
+        C::InvalidCost
+        | C::ChallengeInvalid
+        | C::MfaNotEnabled
+        | C::OrgCycle
+        | C::InvitationInvalid => 400,
         C::AccountLocked => 423,
         C::TooManyRequests | C::RateLimited => 429,
         C::NotAuthenticated

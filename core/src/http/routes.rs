@@ -379,7 +379,7 @@ pub const ROUTES: &[RouteSpec] = &[
     route!("DELETE", "organizations/{id}/members/{user_id}/", "org_member_remove", "organizations", Bearer, None, 200, "Membership", "Remove a member"),
     route!("POST", "organizations/{id}/leave/", "org_leave", "organizations", Bearer, None, 200, "Membership", "Leave the organization (the last owner cannot)"),
     route!("POST", "organizations/{id}/invitations/", "org_invite", "organizations", Bearer, Some("Invite"), 201, "Invitation", "Invite by e-mail"),
-    route!("GET", "organizations/{id}/invitations/", "org_invitations", "organizations", Bearer, None, 200, "Invitations", "Open invitations"),
+    route!("GET", "organizations/{id}/invitations/", "org_invitations", "organizations", Bearer, None, 200, "Invitations", "The organization's invitations (every status)"),
     route!("DELETE", "organizations/{id}/invitations/{invitation_id}/", "org_invitation_revoke", "organizations", Bearer, None, 200, "Invitation", "Withdraw an invitation"),
     // Applications.
     route!("POST", "applications/", "app_create", "applications", Bearer, Some("CreateApplication"), 201, "ApplicationCredentials", "Create an application; the secret is shown once"),
