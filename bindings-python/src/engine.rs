@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use tenxyte_core::agent::AgentRequest;
 use tenxyte_core::config::{Preset, Settings};
 use tenxyte_core::drive::{Flow as CoreFlow, Step};
+use tenxyte_core::http::guard::{GuardDecision, Requirement};
 use tenxyte_core::http::Request;
 use tenxyte_core::jwt::Key;
 use tenxyte_core::rbac::PolicyDocument;
@@ -61,6 +62,7 @@ fn now_secs() -> i64 {
 enum Out {
     Json(Value),
     Response(http::Response),
+    Guard(GuardDecision),
 }
 
 enum Stepped {
@@ -180,24 +182,44 @@ fn op_to_py<'py>(py: Python<'py>, seq: u32, op: &Op) -> PyResult<Bound<'py, PyAn
     Ok(PyTuple::new(py, [seq.into_pyobject(py)?.into_any(), to_py(py, &op)?])?.into_any())
 }
 
+fn response_to_py<'py>(py: Python<'py>, r: &http::Response) -> PyResult<Bound<'py, PyAny>> {
+    let headers = PyList::empty(py);
+    for (k, v) in &r.headers {
+        headers.append((k, v))?;
+    }
+    Ok(PyTuple::new(
+        py,
+        [
+            r.status.into_pyobject(py)?.into_any(),
+            headers.into_any(),
+            PyBytes::new(py, &r.body).into_any(),
+        ],
+    )?
+    .into_any())
+}
+
 fn out_to_py<'py>(py: Python<'py>, out: &Out) -> PyResult<Bound<'py, PyAny>> {
     match out {
         Out::Json(v) => to_py(py, v),
-        Out::Response(r) => {
-            let headers = PyList::empty(py);
-            for (k, v) in &r.headers {
-                headers.append((k, v))?;
-            }
-            Ok(PyTuple::new(
-                py,
-                [
-                    r.status.into_pyobject(py)?.into_any(),
-                    headers.into_any(),
-                    PyBytes::new(py, &r.body).into_any(),
-                ],
-            )?
-            .into_any())
+        Out::Response(r) => response_to_py(py, r),
+        // `("allow", principal)` or `("respond", (status, headers, body))`.
+        Out::Guard(GuardDecision::Allow { principal }) => {
+            let v = serde_json::to_value(principal)
+                .map_err(internal)
+                .py_err(py)?;
+            Ok(
+                PyTuple::new(py, ["allow".into_pyobject(py)?.into_any(), to_py(py, &v)?])?
+                    .into_any(),
+            )
         }
+        Out::Guard(GuardDecision::Respond { response }) => Ok(PyTuple::new(
+            py,
+            [
+                "respond".into_pyobject(py)?.into_any(),
+                response_to_py(py, response)?,
+            ],
+        )?
+        .into_any()),
     }
 }
 
@@ -736,6 +758,42 @@ impl Engine {
         };
         let flow = self.engine.handle(req, now);
         Flow::new(erase(flow, |r| Ok(Out::Response(r))), now, "http")
+    }
+
+    /// The guard for a host's own routes (docs/http.md): one request and its
+    /// requirements (dicts such as `{"type": "permission", "code": "content.edit"}`) as a
+    /// flow whose result is `("allow", principal)` or `("respond", (status, headers,
+    /// body))`, the response the API itself would give.
+    #[pyo3(signature = (method, path, *, now, requirements, query=String::new(),
+                        headers=Vec::new(), body=None, client_ip=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn guard(
+        &self,
+        py: Python<'_>,
+        method: String,
+        path: String,
+        now: i64,
+        requirements: &Bound<'_, PyAny>,
+        query: String,
+        headers: Vec<(String, String)>,
+        body: Option<&[u8]>,
+        client_ip: Option<String>,
+    ) -> PyResult<Flow> {
+        let requirements: Vec<Requirement> = guard(|| {
+            serde_json::from_value(to_value(requirements)?)
+                .map_err(|e| invalid(format!("invalid guard requirements: {e}")))
+        })
+        .py_err(py)?;
+        let req = Request {
+            method,
+            path,
+            query,
+            headers,
+            body: body.map(<[u8]>::to_vec).unwrap_or_default(),
+            client_ip,
+        };
+        let flow = self.engine.guard(req, requirements, now);
+        Ok(Flow::new(erase(flow, |d| Ok(Out::Guard(d))), now, "guard"))
     }
 
     /// The settings in force, every key present.

@@ -368,8 +368,10 @@ pub fn jwt_decode_unverified<'py>(
 // ----- passwords ------------------------------------------------------------------------
 
 /// A new argon2id hash (PHC string; Django's `argon2$…` form when `django=True`).
+/// `salt` (at least 8 bytes) replaces the random one: Django's hasher API hands one in.
 #[pyfunction]
-#[pyo3(signature = (password, *, memory_kib=19_456, iterations=2, parallelism=1, django=false))]
+#[pyo3(signature = (password, *, memory_kib=19_456, iterations=2, parallelism=1, django=false,
+                    salt=None))]
 pub fn password_hash(
     py: Python<'_>,
     password: &str,
@@ -377,20 +379,21 @@ pub fn password_hash(
     iterations: u32,
     parallelism: u32,
     django: bool,
+    salt: Option<&[u8]>,
 ) -> PyResult<String> {
     let password = password.to_owned();
+    let salt = salt.map(<[u8]>::to_vec);
     let params = Argon2Params {
         memory_kib,
         iterations,
         parallelism,
     };
     py.detach(move || {
-        guard(|| {
-            if django {
-                password::hash_django_argon2(&password, &params)
-            } else {
-                password::hash(&password, &params)
-            }
+        guard(|| match (django, salt) {
+            (true, None) => password::hash_django_argon2(&password, &params),
+            (true, Some(salt)) => password::hash_django_argon2_with_salt(&password, &params, &salt),
+            (false, None) => password::hash(&password, &params),
+            (false, Some(salt)) => password::hash_with_salt(&password, &params, &salt),
         })
     })
     .py_err(py)

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import django
 import pytest
+from django.conf import settings
 
 import tenxyte_core as t
 from dict_store import DictStore
@@ -58,3 +60,24 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[t.Engine]
     else:
         store = DictStore(clock=lambda: T0)
     yield make_engine(store)
+
+
+# One Django configuration for the whole session (settings.configure runs once): the DRF
+# tests use it as is; test_django.py overrides ROOT_URLCONF and TENXYTE per test.
+if not settings.configured:
+    settings.configure(
+        DEBUG=False,
+        ALLOWED_HOSTS=["testserver"],
+        ROOT_URLCONF="test_drf",
+        SECRET_KEY="test-only",
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
+        DATABASES={},
+        MIDDLEWARE=[],
+        TENXYTE={"ENGINE": "test_drf.ENGINE"},
+        REST_FRAMEWORK={
+            "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.contrib.drf.TenxyteAuthentication"],
+            "UNAUTHENTICATED_USER": None,
+        },
+        PASSWORD_HASHERS=["tenxyte_core.contrib.django.hashers.TenxyteArgon2Hasher"],
+    )
+    django.setup()

@@ -5,38 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import django
-from django.conf import settings
+from django.urls import path
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.test import APIClient
+from rest_framework.views import APIView
 
 import tenxyte_core as t
 from conftest import PASSWORD, make_engine
+from tenxyte_core.contrib.drf import HasPermissions, TenxyteUser, api_urlpatterns
 
+# settings.TENXYTE["ENGINE"] (conftest.py) names this engine.
 ENGINE = make_engine(t.MemoryStore())
-
-if not settings.configured:
-    settings.configure(
-        DEBUG=False,
-        ALLOWED_HOSTS=["testserver"],
-        ROOT_URLCONF=__name__,
-        SECRET_KEY="test-only",
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
-        DATABASES={},
-        MIDDLEWARE=[],
-        TENXYTE={"ENGINE": f"{__name__}.ENGINE"},
-        REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.contrib.drf.TenxyteAuthentication"],
-            "UNAUTHENTICATED_USER": None,
-        },
-    )
-    django.setup()
-
-from rest_framework.permissions import IsAuthenticated  # noqa: E402
-from rest_framework.request import Request  # noqa: E402
-from rest_framework.response import Response  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
-from rest_framework.views import APIView  # noqa: E402
-
-from tenxyte_core.contrib.drf import HasPermissions, TenxyteUser, api_urlpatterns  # noqa: E402
 
 
 class WhoAmI(APIView):  # type: ignore[misc]
@@ -60,8 +41,6 @@ class Logs(APIView):  # type: ignore[misc]
     def get(self, request: Request) -> Response:
         return Response({})
 
-
-from django.urls import path  # noqa: E402
 
 urlpatterns: list[Any] = [
     *api_urlpatterns(ENGINE),

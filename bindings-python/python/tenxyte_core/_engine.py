@@ -12,20 +12,35 @@ from __future__ import annotations
 import json as _json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from . import _native
 from ._drive import drive
 from ._native import Flow, KeySet, MemoryStore, SqliteStore
 
-__all__ = ["Engine", "Headers"]
+__all__ = ["Engine", "GuardDecision", "Headers"]
 
 #: Request headers: a mapping or ``(name, value)`` pairs (repeated names allowed).
 Headers = Union[Mapping[str, str], Iterable[tuple[str, str]]]
 
+#: :meth:`Engine.guard`'s answer: ``("allow", principal)`` or
+#: ``("respond", (status, headers, body))``.
+GuardDecision = Union[
+    tuple[Literal["allow"], dict[str, Any]],
+    tuple[Literal["respond"], tuple[int, list[tuple[str, str]], bytes]],
+]
+
 
 def _now(now: int | None) -> int:
     return int(time.time()) if now is None else now
+
+
+def _pairs(headers: Headers | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    if isinstance(headers, Mapping):
+        return [(str(k), str(v)) for k, v in headers.items()]
+    return [(str(k), str(v)) for k, v in headers]
 
 
 def _drop_none(**fields: Any) -> dict[str, Any]:
@@ -115,13 +130,7 @@ class Engine:
         ``path`` excludes the query string (pass it as ``query`` without ``?``).
         ``json`` serialises a body and sets ``Content-Type: application/json``.
         """
-        pairs: list[tuple[str, str]]
-        if headers is None:
-            pairs = []
-        elif isinstance(headers, Mapping):
-            pairs = [(str(k), str(v)) for k, v in headers.items()]
-        else:
-            pairs = [(str(k), str(v)) for k, v in headers]
+        pairs = _pairs(headers)
         if json is not None:
             if body is not None:
                 raise ValueError("give body= or json=, not both")
@@ -157,6 +166,42 @@ class Engine:
             body=body,
             client_ip=client_ip,
         )
+
+    def guard(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Headers | None = None,
+        body: bytes | str | None = None,
+        requirements: Sequence[Mapping[str, Any]] = ({"type": "authenticated"},),
+        query: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> GuardDecision:
+        """Decides whether a request may reach one of the host's own routes.
+
+        ``requirements`` (all must hold) are dicts of the repository's ``docs/http.md``:
+        ``{"type": "authenticated"}``, ``{"type": "permission", "code": ...}``,
+        ``{"type": "role", "code": ...}``, ``{"type": "org_permission", "code": ...}``,
+        ``{"type": "verified_email"}``, ``{"type": "agent_clearance", "permission": ...,
+        "human_approval": bool}``. Returns ``("allow", principal)`` or
+        ``("respond", (status, headers, body))``: the response the API itself would give
+        (401, 403, 429, ... or 202 while a human approves an agent's action).
+        """
+        raw = body.encode() if isinstance(body, str) else (body or b"")
+        flow = self._native.guard(
+            method,
+            path,
+            now=_now(now),
+            requirements=[dict(r) for r in requirements],
+            query=query,
+            headers=_pairs(headers),
+            body=raw,
+            client_ip=client_ip,
+        )
+        decision: GuardDecision = self.run(flow)
+        return decision
 
     # ----- typed flows ----------------------------------------------------------------
 

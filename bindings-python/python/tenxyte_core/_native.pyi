@@ -104,6 +104,7 @@ def password_hash(
     iterations: int = 2,
     parallelism: int = 1,
     django: bool = False,
+    salt: bytes | None = None,
 ) -> str: ...
 def password_verify(
     password: str,
@@ -229,6 +230,18 @@ class Engine:
         path: str,
         *,
         now: int,
+        query: str = ...,
+        headers: list[tuple[str, str]] = ...,
+        body: bytes | None = None,
+        client_ip: str | None = None,
+    ) -> Flow: ...
+    def guard(
+        self,
+        method: str,
+        path: str,
+        *,
+        now: int,
+        requirements: list[dict[str, Any]],
         query: str = ...,
         headers: list[tuple[str, str]] = ...,
         body: bytes | None = None,

@@ -45,14 +45,20 @@ def hash(
     iterations: int = DEFAULT_ITERATIONS,
     parallelism: int = DEFAULT_PARALLELISM,
     django: bool = False,
+    salt: bytes | str | None = None,
 ) -> str:
-    """A new argon2id PHC string (``argon2$argon2id$...`` for Django when ``django``)."""
+    """A new argon2id PHC string (``argon2$argon2id$...`` for Django when ``django``).
+
+    ``salt`` (at least 8 bytes; a str is UTF-8 encoded, as Django's hashers do) replaces
+    the random salt; leave it out except to reproduce a known hash.
+    """
     return _native.password_hash(
         password,
         memory_kib=memory_kib,
         iterations=iterations,
         parallelism=parallelism,
         django=django,
+        salt=salt.encode() if isinstance(salt, str) else salt,
     )
 
 

@@ -1,0 +1,158 @@
+"""Django integration: the Tenxyte HTTP API under ``urls.py``, guard decorators for plain
+views and an argon2 ``PASSWORD_HASHERS`` entry, all on one process-wide :class:`Engine`.
+
+settings.py::
+
+    TENXYTE = {
+        "preset": "medium",                      # "development", "medium", "robust"
+        "settings": {"agents": {"enabled": True}},  # overrides on top of the preset
+        "keys": "/etc/myproject/jwt.pem",       # a JWKS dict, a PEM path, or an HMAC secret
+        "store": "sqlite:/var/lib/myproject/tenxyte.sqlite",  # or "memory"
+    }
+
+urls.py::
+
+    urlpatterns = [path("", include("tenxyte_core.contrib.django.urls")), ...]
+
+views.py::
+
+    from tenxyte_core.contrib.django.decorators import require_permission
+
+    @require_permission("content.view")
+    def articles(request): ...          # request.tenxyte_principal is set
+
+``TENXYTE = {"ENGINE": "dotted.path"}`` (an :class:`Engine` or a factory, as for
+``contrib.drf``) is accepted instead of the keys above.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse
+from django.utils.module_loading import import_string
+
+from ..._engine import Engine
+from ..._native import KeySet, MemoryStore, SqliteStore
+
+__all__ = ["build_engine", "get_engine", "request_parts", "to_response"]
+
+_lock = threading.Lock()
+_engine: Engine | None = None
+
+_KNOWN = frozenset({"preset", "settings", "keys", "store", "policy", "ENGINE"})
+
+
+def _keys(keys: object) -> KeySet | None:
+    """A JWKS dict, a PEM file (a ``Path`` or a str ending in ``.pem``), an HMAC secret
+    (other str or bytes), a ready :class:`KeySet`, or ``None`` (development only)."""
+    if keys is None or isinstance(keys, KeySet):
+        return keys
+    if isinstance(keys, Mapping):
+        return KeySet.from_jwks(dict(keys))
+    if isinstance(keys, Path) or (isinstance(keys, str) and keys.endswith(".pem")):
+        return KeySet.from_pem(Path(keys).read_text(encoding="utf-8"))
+    if isinstance(keys, str):
+        return KeySet.from_hmac(keys.encode())
+    if isinstance(keys, bytes):
+        return KeySet.from_hmac(keys)
+    raise TypeError(f'TENXYTE["keys"] cannot be a {type(keys).__name__}')
+
+
+def _store(store: object) -> object:
+    """``"memory"`` (default), ``"sqlite:<path>"``, or a store object."""
+    if store is None or store == "memory":
+        return MemoryStore()
+    if isinstance(store, str):
+        if store.startswith("sqlite:") and len(store) > len("sqlite:"):
+            return SqliteStore(store[len("sqlite:") :])
+        raise ValueError(f'TENXYTE["store"] must be "memory" or "sqlite:<path>", not {store!r}')
+    return store
+
+
+def build_engine(config: Mapping[str, Any]) -> Engine:
+    """An :class:`Engine` from a ``TENXYTE`` settings dict (see the module docstring)."""
+    unknown = set(config) - _KNOWN
+    if unknown:
+        raise ValueError(f"unknown TENXYTE keys: {', '.join(sorted(unknown))}")
+    target = config.get("ENGINE")
+    if target is not None:
+        found = import_string(target) if isinstance(target, str) else target
+        engine = found if isinstance(found, Engine) else found()
+        if not isinstance(engine, Engine):
+            raise TypeError(f'TENXYTE["ENGINE"] gave {type(engine).__name__}')
+        return engine
+    overrides = config.get("settings")
+    return Engine(
+        dict(overrides) if overrides is not None else None,
+        preset=config.get("preset"),
+        keys=_keys(config.get("keys")),
+        policy=config.get("policy"),
+        store=_store(config.get("store")),
+    )
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, built from ``settings.TENXYTE`` on first use (and again
+    after ``override_settings(TENXYTE=...)``)."""
+    global _engine
+    with _lock:
+        if _engine is None:
+            _engine = build_engine(getattr(settings, "TENXYTE", {}))
+        return _engine
+
+
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    global _engine
+    if setting == "TENXYTE":
+        with _lock:
+            _engine = None
+
+
+setting_changed.connect(_reset)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    ip = request.META.get("REMOTE_ADDR")
+    return ip if isinstance(ip, str) and ip else None
+
+
+def request_parts(request: HttpRequest) -> dict[str, Any]:
+    """What the engine needs of a Django request: ``method``, ``path``, ``query``,
+    ``headers`` (from ``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), ``body`` and
+    ``client_ip`` (``REMOTE_ADDR``)."""
+    headers = [
+        (key[5:].replace("_", "-").title(), str(value))
+        for key, value in request.META.items()
+        if key.startswith("HTTP_")
+    ]
+    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
+        if request.META.get(key):
+            headers.append((name, str(request.META[key])))
+    return {
+        "method": request.method or "GET",
+        "path": request.path,
+        "query": request.META.get("QUERY_STRING", ""),
+        "headers": headers,
+        "body": request.body,
+        "client_ip": client_ip(request),
+    }
+
+
+def to_response(status: int, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:
+    """The core's ``(status, headers, body)`` as an ``HttpResponse``, headers verbatim."""
+    response = HttpResponse(body, status=status)
+    # Django sets its own default Content-Type; the engine's headers replace it, and a
+    # repeated header is joined (RFC 9110 section 5.3).
+    del response["Content-Type"]
+    seen: set[str] = set()
+    for name, value in headers:
+        key = name.lower()
+        response[name] = f"{response[name]}, {value}" if key in seen else value
+        seen.add(key)
+    return response
