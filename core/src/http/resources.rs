@@ -7,11 +7,11 @@ use serde_json::json;
 
 use super::{into_reply, scheme_token, Call, Reply};
 use crate::agent::{AgentRequest, Cost};
-use crate::drive::StorePort;
+use crate::drive::{Flow, StorePort};
 use crate::error::{err, ErrorCode, Result};
 use crate::service::agents::AgentOutcome;
 use crate::service::audit::AuditQuery;
-use crate::service::Engine;
+use crate::service::{Engine, RequestContext};
 
 impl Call<'_> {
     /// The agent token of `Authorization: AgentBearer …`.
@@ -59,6 +59,9 @@ fn outcome_reply(outcome: AgentOutcome) -> Result<Reply> {
 struct UsageBody {
     cost_usd: Cost,
 }
+
+/// An `Engine` method taking `(access token, id, context)`.
+type TokenChange = fn(&Engine, String, String, RequestContext) -> Flow<crate::agent::AgentToken>;
 
 pub(crate) async fn agents(
     name: &str,
@@ -120,27 +123,17 @@ pub(crate) async fn agents(
                     .await?,
             )
         }
-        "ai_token_suspend" => {
+        // One shape: the human changes the state of one of their tokens.
+        "ai_token_suspend" | "ai_token_reactivate" | "ai_token_revoke" => {
+            let change: TokenChange = match name {
+                "ai_token_suspend" => Engine::suspend_agent_token,
+                "ai_token_reactivate" => Engine::reactivate_agent_token,
+                _ => Engine::revoke_agent_token,
+            };
             run(
                 port,
                 200,
-                e.suspend_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
-            )
-            .await
-        }
-        "ai_token_reactivate" => {
-            run(
-                port,
-                200,
-                e.reactivate_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
-            )
-            .await
-        }
-        "ai_token_revoke" => {
-            run(
-                port,
-                200,
-                e.revoke_agent_token(call.bearer()?, call.param(0)?.to_owned(), ctx),
+                change(e, call.bearer()?, call.param(0)?.to_owned(), ctx),
             )
             .await
         }
@@ -378,7 +371,7 @@ pub(crate) async fn rbac(
     let ctx = call.ctx.clone();
     let token = call.bearer()?;
     let p = |n: usize| call.param(n).map(str::to_owned);
-    let change = |change: GrantChange, code: String| -> Result<crate::drive::Flow<_>> {
+    let change = |change: GrantChange, code: String| -> Result<Flow<_>> {
         Ok(e.change_user_grant(call.bearer()?, p(0)?, change, code, call.ctx.clone()))
     };
     match name {

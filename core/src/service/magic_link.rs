@@ -8,7 +8,8 @@
 //! session however many requests race. Every way a link can be wrong answers the same
 //! `magic_link_invalid`.
 
-use std::net::IpAddr;
+// `core::net` (not `std::net`): address parsing only, no socket is ever opened here.
+use core::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
