@@ -75,9 +75,9 @@ if not settings.configured:
         MIDDLEWARE=[],
         TENXYTE={"ENGINE": "test_drf.ENGINE"},
         REST_FRAMEWORK={
-            "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.contrib.drf.TenxyteAuthentication"],
+            "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.django.drf.TenxyteAuthentication"],
             "UNAUTHENTICATED_USER": None,
         },
-        PASSWORD_HASHERS=["tenxyte_core.contrib.django.hashers.TenxyteArgon2Hasher"],
+        PASSWORD_HASHERS=["tenxyte_core.django.hashers.TenxyteArgon2Hasher"],
     )
     django.setup()

@@ -1,5 +1,5 @@
 """ROOT_URLCONF of test_django.py: the mounted API and plain views behind the guard
-decorators of tenxyte_core.contrib.django."""
+decorators of tenxyte_core.django."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
-from tenxyte_core.contrib.django.decorators import (
+from tenxyte_core.django.decorators import (
     require_agent_clearance,
     require_jwt,
     require_permission,
@@ -59,7 +59,7 @@ def publish(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns: list[Any] = [
-    path("", include("tenxyte_core.contrib.django.urls")),
+    path("", include("tenxyte_core.django.urls")),
     path("whoami", whoami),
     path("articles", articles),
     path("logs", logs),

@@ -1,4 +1,4 @@
-"""tenxyte_core.contrib.django under Django's test client: the TENXYTE setting, the API
+"""tenxyte_core.django under Django's test client: the TENXYTE setting, the API
 mounted by include(), the guard decorators (401/403/202 as the API answers them) and the
 argon2 PASSWORD_HASHERS entry against Django's own Argon2PasswordHasher."""
 
@@ -16,8 +16,8 @@ from django.test import Client, RequestFactory, override_settings
 
 import tenxyte_core as t
 from conftest import PASSWORD, SETTINGS
-from tenxyte_core.contrib.django import build_engine, get_engine, request_parts
-from tenxyte_core.contrib.django.hashers import TenxyteArgon2Hasher
+from tenxyte_core.django import build_engine, get_engine, request_parts
+from tenxyte_core.django.hashers import TenxyteArgon2Hasher
 
 OVERRIDES = {k: v for k, v in SETTINGS.items() if k != "preset"}
 OVERRIDES["agents"] = {"enabled": True}
@@ -202,7 +202,7 @@ def test_guard_on_the_engine() -> None:
 # ----- PASSWORD_HASHERS ---------------------------------------------------------------
 
 DJANGO_HASHER = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
-OUR_HASHER = ["tenxyte_core.contrib.django.hashers.TenxyteArgon2Hasher"]
+OUR_HASHER = ["tenxyte_core.django.hashers.TenxyteArgon2Hasher"]
 
 
 def test_django_reads_what_the_core_writes() -> None:

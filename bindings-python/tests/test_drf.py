@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 import tenxyte_core as t
 from conftest import PASSWORD, make_engine
-from tenxyte_core.contrib.drf import HasPermissions, TenxyteUser, api_urlpatterns
+from tenxyte_core.django.drf import HasPermissions, TenxyteUser, api_urlpatterns
 
 # settings.TENXYTE["ENGINE"] (conftest.py) names this engine.
 ENGINE = make_engine(t.MemoryStore())

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 import tenxyte_core as t
 from conftest import PASSWORD, make_engine
-from tenxyte_core.contrib.fastapi import api_router, current_user, require_permissions
+from tenxyte_core.fastapi import api_router, current_user, require_permissions
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 ::
 
     from fastapi import Depends, FastAPI
-    from tenxyte_core.contrib.fastapi import api_router, current_user, require_permissions
+    from tenxyte_core.fastapi import api_router, current_user, require_permissions
 
     app = FastAPI()
     app.include_router(api_router(engine))          # /api/v1/auth/... and the JWKS
@@ -28,8 +28,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from .._engine import Engine
-from .._errors import TenxyteError
+from ._engine import Engine
+from ._errors import TenxyteError
 
 __all__ = ["api_router", "current_user", "http_exception", "require_permissions"]
 

@@ -1,7 +1,7 @@
 """The whole Tenxyte HTTP API for ``urls.py``; mount it at the root so the engine sees
 the paths it routes (``/api/v1/auth/...`` by default, and the JWKS)::
 
-    urlpatterns = [path("", include("tenxyte_core.contrib.django.urls")), ...]
+    urlpatterns = [path("", include("tenxyte_core.django.urls")), ...]
 """
 
 from __future__ import annotations

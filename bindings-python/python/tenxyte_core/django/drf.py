@@ -6,12 +6,12 @@ settings.py::
     TENXYTE = {"ENGINE": "myproject.auth.engine"}   # dotted path to an Engine (or a
                                                     # zero-argument callable returning one)
     REST_FRAMEWORK = {
-        "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.contrib.drf.TenxyteAuthentication"],
+        "DEFAULT_AUTHENTICATION_CLASSES": ["tenxyte_core.django.drf.TenxyteAuthentication"],
     }
 
 urls.py::
 
-    from tenxyte_core.contrib.drf import api_urlpatterns
+    from tenxyte_core.django.drf import api_urlpatterns
     urlpatterns = [*api_urlpatterns(), ...]          # /api/v1/auth/... and the JWKS
 
 views::

@@ -1,7 +1,7 @@
 """``PASSWORD_HASHERS`` entry: Django's ``argon2$argon2id$...`` format, hashed and
 verified by the Rust core (no argon2-cffi needed)::
 
-    PASSWORD_HASHERS = ["tenxyte_core.contrib.django.hashers.TenxyteArgon2Hasher", ...]
+    PASSWORD_HASHERS = ["tenxyte_core.django.hashers.TenxyteArgon2Hasher", ...]
 
 Rows are interchangeable with Django's ``Argon2PasswordHasher``: each verifies the
 other's hashes, and for one salt and the same parameters both write the same string.
@@ -16,8 +16,8 @@ from typing import Any
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash, must_update_salt
 from django.utils.translation import gettext_noop as _
 
-from ... import password as _password
-from ..._errors import PasswordError
+from .. import password as _password
+from .._errors import PasswordError
 
 __all__ = ["TenxyteArgon2Hasher"]
 

@@ -12,17 +12,17 @@ settings.py::
 
 urls.py::
 
-    urlpatterns = [path("", include("tenxyte_core.contrib.django.urls")), ...]
+    urlpatterns = [path("", include("tenxyte_core.django.urls")), ...]
 
 views.py::
 
-    from tenxyte_core.contrib.django.decorators import require_permission
+    from tenxyte_core.django.decorators import require_permission
 
     @require_permission("content.view")
     def articles(request): ...          # request.tenxyte_principal is set
 
 ``TENXYTE = {"ENGINE": "dotted.path"}`` (an :class:`Engine` or a factory, as for
-``contrib.drf``) is accepted instead of the keys above.
+``tenxyte_core.django.drf``) is accepted instead of the keys above.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from ..._engine import Engine
-from ..._native import KeySet, MemoryStore, SqliteStore
+from .._engine import Engine
+from .._native import KeySet, MemoryStore, SqliteStore
 
 __all__ = ["build_engine", "get_engine", "request_parts", "to_response"]
 

@@ -1,1 +1,0 @@
-"""Framework integrations (imported on demand; each needs its framework installed)."""
