@@ -25,6 +25,7 @@ use tenxyte_core::http::Request;
 use tenxyte_core::jwt::Key;
 use tenxyte_core::rbac::PolicyDocument;
 use tenxyte_core::service::agents::CreateAgentTokenRequest;
+use tenxyte_core::service::applications::CreateApplicationRequest;
 use tenxyte_core::service::auth::{LoginRequest, LogoutRequest, Principal, RegisterRequest};
 use tenxyte_core::service::users::public_view;
 use tenxyte_core::service::{Engine as CoreEngine, RequestContext};
@@ -588,6 +589,14 @@ fn parse_request<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| invalid(format!("invalid {what} request: {e}")))
 }
 
+/// `bootstrap_superuser`'s request.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuperuserRequest {
+    email: String,
+    password: String,
+}
+
 fn token_of(token: Option<String>, what: &str) -> Result<String, Error> {
     token.ok_or_else(|| invalid(format!("{what} needs a token")))
 }
@@ -635,9 +644,12 @@ impl Engine {
     }
 
     /// A flow by name: `register`, `login`, `refresh`, `logout`, `logout_all`, `me`,
-    /// `authenticate`, `create_agent_token`, `authorize_agent`. `token` is the bearer
-    /// access token (the refresh token for `refresh`, the raw agent token for
-    /// `authorize_agent`); `request` is the flow's request dict.
+    /// `authenticate`, `create_agent_token`, `authorize_agent`, and the host-only
+    /// bootstrap flows `bootstrap_application` (`{name, description, allowed_origins}`)
+    /// and `bootstrap_superuser` (`{email, password}`), which take no token and are never
+    /// routed over HTTP. `token` is the bearer access token (the refresh token for
+    /// `refresh`, the raw agent token for `authorize_agent`); `request` is the flow's
+    /// request dict.
     #[pyo3(signature = (name, *, now, token=None, request=None, ip=None, user_agent=None,
                         app_id=None, trace_id=None))]
     #[allow(clippy::too_many_arguments)]
@@ -727,6 +739,26 @@ impl Engine {
                     ),
                     "authorize_agent",
                 ),
+                "bootstrap_application" => (
+                    erase(
+                        e.bootstrap_application(
+                            parse_request::<CreateApplicationRequest>(
+                                body,
+                                "bootstrap_application",
+                            )?,
+                            ctx,
+                        ),
+                        encode,
+                    ),
+                    "bootstrap_application",
+                ),
+                "bootstrap_superuser" => {
+                    let req = parse_request::<SuperuserRequest>(body, "bootstrap_superuser")?;
+                    (
+                        erase(e.bootstrap_superuser(req.email, req.password, ctx), encode),
+                        "bootstrap_superuser",
+                    )
+                }
                 other => return Err(invalid(format!("unknown flow {other:?}"))),
             })
         })

@@ -4,6 +4,7 @@ held to the same answers as the embedded MemoryStore."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -152,10 +153,13 @@ def test_a_store_without_a_mailer_answers_failed_to_send_message() -> None:
     assert engine.messages() == []
 
 
-def test_the_dict_store_answers_like_the_memory_store() -> None:
-    """A differential run of docs/store.md's operations: same answers, op for op."""
+def test_a_python_store_answers_like_the_memory_store(
+    python_store: Callable[[Callable[[], int]], Any],
+) -> None:
+    """A differential run of docs/store.md's operations: same answers, op for op (the
+    dict store and the Django-ORM store on each database)."""
     now = [T0]
-    ours = DictStore(clock=lambda: now[0])
+    ours = python_store(lambda: now[0])
     memory = t.MemoryStore()
     ops: list[tuple[int, dict[str, Any]]] = [
         (0, {"op": "get", "ns": "u", "key": "a"}),

@@ -220,8 +220,9 @@ class Engine:
         """A flow by name, to drive yourself (``drive_async`` for an async store).
 
         ``name``: ``register``, ``login``, ``refresh``, ``logout``, ``logout_all``,
-        ``me``, ``authenticate``, ``create_agent_token``, ``authorize_agent``; ``token``
-        and ``request`` are what the typed method of that name sends.
+        ``me``, ``authenticate``, ``create_agent_token``, ``authorize_agent``,
+        ``bootstrap_application``, ``bootstrap_superuser``; ``token`` and ``request`` are
+        what the typed method of that name sends.
         """
         return self._native.flow(
             name,
@@ -421,3 +422,37 @@ class Engine:
             trace_id=trace_id,
         )
         return result
+
+    # ----- host-only bootstrap --------------------------------------------------------
+
+    def bootstrap_application(
+        self,
+        *,
+        name: str,
+        description: str = "",
+        allowed_origins: Sequence[str] = (),
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Creates an application without a caller, for a host's own trusted code (a
+        management command, a first start); never reachable over HTTP.
+
+        Returns ``{"application": {"id", "name", "access_key", ...}, "access_secret":
+        "txs_..."}``: the raw secret is in this answer and nowhere else (the store keeps
+        its hash), so show or save it now.
+        """
+        request = {
+            "name": name,
+            "description": description,
+            "allowed_origins": list(allowed_origins),
+        }
+        result: dict[str, Any] = self._flow("bootstrap_application", now=now, request=request)
+        return result
+
+    def bootstrap_superuser(self, *, email: str, password: str, now: int | None = None) -> str:
+        """Registers a superuser (staff too) for a host's own trusted code: the
+        registration rules all apply (password policy, unique e-mail: ``email_taken``).
+        Returns the user's id."""
+        user_id: str = self._flow(
+            "bootstrap_superuser", now=now, request={"email": email, "password": password}
+        )
+        return user_id

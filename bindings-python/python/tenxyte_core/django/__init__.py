@@ -7,8 +7,13 @@ settings.py::
         "preset": "medium",                      # "development", "medium", "robust"
         "settings": {"agents": {"enabled": True}},  # overrides on top of the preset
         "keys": "/etc/myproject/jwt.pem",       # a JWKS dict, a PEM path, or an HMAC secret
-        "store": "sqlite:/var/lib/myproject/tenxyte.sqlite",  # or "memory"
+        "store": "django",   # the project's database (below), or "django:<alias>",
+                             # "sqlite:/var/lib/myproject/tenxyte.sqlite", "memory"
     }
+
+``"django"`` keeps Tenxyte's records in the project's own database through
+:class:`tenxyte_core.django.store.DjangoStore`: add ``"tenxyte_core.django"`` to
+``INSTALLED_APPS`` and run ``manage.py tenxyte_quickstart`` (migrate, first application).
 
 urls.py::
 
@@ -65,13 +70,27 @@ def _keys(keys: object) -> KeySet | None:
 
 
 def _store(store: object) -> object:
-    """``"memory"`` (default), ``"sqlite:<path>"``, or a store object."""
+    """``"memory"`` (default), ``"sqlite:<path>"``, ``"django"`` / ``"django:<alias>"``
+    (:class:`~tenxyte_core.django.store.DjangoStore`), or a store object."""
     if store is None or store == "memory":
         return MemoryStore()
     if isinstance(store, str):
         if store.startswith("sqlite:") and len(store) > len("sqlite:"):
             return SqliteStore(store[len("sqlite:") :])
-        raise ValueError(f'TENXYTE["store"] must be "memory" or "sqlite:<path>", not {store!r}')
+        if store == "django" or (store.startswith("django:") and len(store) > len("django:")):
+            from django.apps import apps
+
+            if not apps.is_installed("tenxyte_core.django"):
+                raise ValueError(
+                    'TENXYTE["store"] = "django" needs "tenxyte_core.django" in INSTALLED_APPS'
+                )
+            from .store import DjangoStore  # its models need the app registry
+
+            return DjangoStore(store.partition(":")[2] or "default")
+        raise ValueError(
+            'TENXYTE["store"] must be "memory", "sqlite:<path>", "django" or '
+            f'"django:<alias>", not {store!r}'
+        )
     return store
 
 
