@@ -376,3 +376,10 @@ def test_quickstart_refuses_a_memory_store() -> None:
     with override_settings(TENXYTE={"preset": "development", "store": "memory"}):
         with pytest.raises(CommandError, match="memory"):
             quickstart()
+
+
+def test_the_committed_migrations_match_the_models() -> None:
+    out = io.StringIO()
+    # Exits non-zero (SystemExit) when the models changed without a migration.
+    call_command("makemigrations", "tenxyte", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
