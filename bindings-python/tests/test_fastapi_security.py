@@ -206,6 +206,9 @@ def test_agents_allowed_refused_and_held_for_the_human(client: TestClient) -> No
     )
     assert confirm.status_code == 200, confirm.text
     retry = {**agent, "X-Action-Confirmation": body["confirmation_token"]}
+    # The approval is bound to the request the human saw, body included.
+    other = client.post("/publish", headers=retry, content=b'{"title": "y"}')
+    assert other.status_code == 403, other.text
     done = client.post("/publish", headers=retry, content=b'{"title": "x"}')
     assert done.status_code == 200, done.text
     assert done.json()["kind"] == "agent"

@@ -176,7 +176,8 @@ def test_quickstart_then_airs(host: Host) -> None:
     stolen = tokens["refresh_token"]
     rotated = call(host, "POST", API + "refresh/", 200, json={"refresh_token": stolen})
     assert rotated["refresh_token"] != stolen
-    call(host, "POST", API + "refresh/", 401, json={"refresh_token": stolen})
+    replayed = call(host, "POST", API + "refresh/", 401, json={"refresh_token": stolen})
+    assert replayed["code"] == "refresh_token_reused"
     # The replay revoked the whole family, the new access token included.
     call(host, "GET", API + "me/", 401, auth=bearer(rotated["access_token"]))
     call(host, "GET", "/whoami", 401, auth=bearer(rotated["access_token"]))
@@ -204,7 +205,7 @@ def test_quickstart_then_airs(host: Host) -> None:
         auth=ada,
         json={"permissions": ["content.view", "users.delete"]},
     )
-    assert too_much["code"]
+    assert too_much["code"] == "scope_exceeds_delegator"  # Ada does not hold users.delete
     delegated = call(
         host,
         "POST",
@@ -223,9 +224,9 @@ def test_quickstart_then_airs(host: Host) -> None:
     read = call(host, "GET", "/api/articles", 200, auth=agent, headers=trace)  # 1
     assert read["as"] == "agent"
     not_given = call(host, "DELETE", "/api/articles/7", 403, auth=agent)  # 2
-    assert not_given["code"]
+    assert not_given["code"] == "agent_permission_denied"  # content.delete was not delegated
     # An agent token is not a user token: the user-only route refuses it.
-    call(host, "GET", "/whoami", 403, auth=agent)
+    assert call(host, "GET", "/whoami", 403, auth=agent)["code"] == "agent_permission_denied"
 
     body = b'{"title": "Notes on the Engine"}'
     pending = call(host, "POST", "/api/articles/7/publish", 202, auth=agent, content=body)  # 3
@@ -246,16 +247,17 @@ def test_quickstart_then_airs(host: Host) -> None:
     )  # 4
     assert done == {"published": 7, "by": "writer-bot"}
     assert [p["kind"] for p in host.published] == ["agent"]
-    call(
+    replay = call(
         host, "POST", "/api/articles/7/publish", 403, auth=agent, headers=confirmed, content=body
     )  # 5: the confirmation is spent
+    assert replay["code"] == "confirmation_used"
     assert len(host.published) == 1
 
     call(host, "GET", "/api/articles", 200, auth=agent)  # 6: the last call under the cap
     tripped = call(host, "GET", "/api/articles", 403, auth=agent)
-    assert tripped["code"]
+    assert tripped["code"] == "request_limit_reached"
     suspended = call(host, "GET", "/api/articles", 401, auth=agent)
-    assert suspended["code"]
+    assert suspended["code"] == "agent_token_suspended"
 
     budgeted = call(
         host,
@@ -275,5 +277,6 @@ def test_quickstart_then_airs(host: Host) -> None:
     call(host, "POST", usage, 200, auth=agent2, json={"cost_usd": "0.02"})
     call(host, "POST", usage, 200, auth=agent2, json={"cost_usd": "0.02"})
     over = call(host, "POST", usage, 403, auth=agent2, json={"cost_usd": "0.02"})
-    assert over["code"]
-    call(host, "GET", "/api/articles", 401, auth=agent2)
+    assert over["code"] == "budget_exceeded"
+    stopped = call(host, "GET", "/api/articles", 401, auth=agent2)
+    assert stopped["code"] == "agent_token_suspended"

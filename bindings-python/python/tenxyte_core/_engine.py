@@ -4,7 +4,7 @@ Each method starts one core flow and drives it to its end: inside Rust with the
 interpreter released for the embedded stores (:class:`MemoryStore`,
 :class:`SqliteStore`), or through :func:`tenxyte_core.drive` for a store written in
 Python. Every method is synchronous and thread-safe; call it from a thread pool in an
-async framework.
+async framework, or use :class:`tenxyte_core.AsyncEngine`.
 """
 
 from __future__ import annotations

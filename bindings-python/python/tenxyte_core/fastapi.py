@@ -312,7 +312,7 @@ def _scopes_of(dependant: Any) -> list[str]:
     parent = getattr(dependant, "parent_oauth_scopes", None)
     if own is not None or parent is not None:
         return [*(parent or []), *(own or [])]
-    return list(getattr(dependant, "security_scopes", None) or [])  # FastAPI < 0.120
+    return list(getattr(dependant, "security_scopes", None) or [])  # older FastAPI
 
 
 class Guards:
@@ -425,13 +425,16 @@ class Guards:
         decisions: dict[tuple[int, str], Any] = request.scope.setdefault("tenxyte.guard", {})
         decision = decisions.get(key)
         if decision is None:
+            # The body matters to an agent's call only (a human approves that request);
+            # user-only routes leave it unread for the endpoint.
+            agents = any(r["type"] == "agent_clearance" for r in requirements)
             decision = await _call(
                 self.engine,
                 "guard",
                 request.method,
                 request.url.path,
                 headers=list(request.headers.items()),
-                body=await request.body(),
+                body=await request.body() if agents else b"",
                 query=request.url.query,
                 client_ip=_client_ip(request),
                 requirements=requirements,
