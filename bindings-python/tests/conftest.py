@@ -53,10 +53,19 @@ def vector_cases(name: str) -> list[dict[str, Any]]:
     return cases
 
 
-def make_engine(store: object, **overrides: Any) -> t.Engine:
-    settings = json.loads(json.dumps(SETTINGS))
+def settings_with(**overrides: Any) -> dict[str, Any]:
+    """SETTINGS with top-level sections replaced by ``overrides``."""
+    settings: dict[str, Any] = json.loads(json.dumps(SETTINGS))
     settings.update(overrides)
-    return t.Engine(settings, keys=HMAC_KEYS, store=store)
+    return settings
+
+
+def make_engine(store: object, **overrides: Any) -> t.Engine:
+    return t.Engine(settings_with(**overrides), keys=HMAC_KEYS, store=store)
+
+
+def make_async_engine(store: object, **overrides: Any) -> t.AsyncEngine:
+    return t.AsyncEngine(settings_with(**overrides), keys=HMAC_KEYS, store=store)
 
 
 @pytest.fixture(params=["memory", "sqlite", "python", "django-sqlite", "django-postgres"])

@@ -9,6 +9,7 @@ database would. Messages are logged, as ``tenxyte_stores::Outbox`` does.
 
 from __future__ import annotations
 
+import asyncio
 import builtins
 import json
 import threading
@@ -147,3 +148,51 @@ class DictStore:
     def __len__(self) -> int:
         with self._lock:
             return sum(1 for (ns, k) in builtins.list(self._rows) if self._live(ns, k) is not None)
+
+
+class AsyncDictStore:
+    """:class:`DictStore` behind ``async def`` methods, as an asyncio store would be.
+
+    Each method yields to the event loop before it runs, so flows driven concurrently
+    (``asyncio.gather``) interleave between any two operations, as they would over a
+    network database; ``awaited`` counts the operations.
+    """
+
+    def __init__(self, clock: Callable[[], int] | None = None) -> None:
+        self.inner = DictStore(clock=clock)
+        self.awaited = 0
+
+    async def _turn(self) -> None:
+        await asyncio.sleep(0)
+        self.awaited += 1
+
+    async def get(self, ns: str, key: str) -> Record | None:
+        await self._turn()
+        return self.inner.get(ns, key)
+
+    async def put(
+        self, ns: str, key: str, value: Any, ttl_secs: int | None, expect: Expect
+    ) -> PutResult:
+        await self._turn()
+        return self.inner.put(ns, key, value, ttl_secs, expect)
+
+    async def delete(self, ns: str, key: str) -> bool:
+        await self._turn()
+        return self.inner.delete(ns, key)
+
+    async def incr(self, ns: str, key: str, delta: int, ttl_secs: int | None) -> int:
+        await self._turn()
+        return self.inner.incr(ns, key, delta, ttl_secs)
+
+    async def list(self, ns: str, prefix: str, limit: int, cursor: str | None) -> Page:
+        await self._turn()
+        return self.inner.list(ns, prefix, limit, cursor)
+
+    async def send_message(
+        self, channel: str, to: str, template: str, subject: str, text: str, data: Any
+    ) -> Delivery:
+        await self._turn()
+        return self.inner.send_message(channel, to, template, subject, text, data)
+
+    async def messages(self) -> builtins.list[dict[str, Any]]:
+        return self.inner.messages()

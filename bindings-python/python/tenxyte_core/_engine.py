@@ -4,7 +4,7 @@ Each method starts one core flow and drives it to its end: inside Rust with the
 interpreter released for the embedded stores (:class:`MemoryStore`,
 :class:`SqliteStore`), or through :func:`tenxyte_core.drive` for a store written in
 Python. Every method is synchronous and thread-safe; call it from a thread pool in an
-async framework.
+async framework, or use :class:`tenxyte_core.AsyncEngine`.
 """
 
 from __future__ import annotations
@@ -130,6 +130,32 @@ class Engine:
         ``path`` excludes the query string (pass it as ``query`` without ``?``).
         ``json`` serialises a body and sets ``Content-Type: application/json``.
         """
+        flow = self._handle_flow(
+            method,
+            path,
+            headers=headers,
+            body=body,
+            json=json,
+            query=query,
+            client_ip=client_ip,
+            now=now,
+        )
+        status, out_headers, out_body = self.run(flow)
+        return status, out_headers, out_body
+
+    def _handle_flow(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Headers | None,
+        body: bytes | str | None,
+        json: Any,
+        query: str,
+        client_ip: str | None,
+        now: int | None,
+    ) -> Flow:
+        """:meth:`handle`'s flow (shared with :class:`AsyncEngine`)."""
         pairs = _pairs(headers)
         if json is not None:
             if body is not None:
@@ -138,11 +164,9 @@ class Engine:
             if not any(k.lower() == "content-type" for k, _ in pairs):
                 pairs.append(("Content-Type", "application/json"))
         raw = body.encode() if isinstance(body, str) else (body or b"")
-        flow = self.http_flow(
+        return self.http_flow(
             method, path, headers=pairs, body=raw, query=query, client_ip=client_ip, now=now
         )
-        status, out_headers, out_body = self.run(flow)
-        return status, out_headers, out_body
 
     def http_flow(
         self,

@@ -1,0 +1,392 @@
+"""The engine for asyncio: :class:`Engine`'s API with coroutine methods.
+
+Where each flow runs, so that the event loop never blocks:
+
+- an embedded store (:class:`MemoryStore`, :class:`SqliteStore`): the whole flow in a
+  worker thread (``asyncio.to_thread``); the native work releases the GIL there;
+- a store whose methods are ``async def``: :func:`drive_async` on the loop, one awaited
+  operation at a time (other tasks run between them);
+- any other Python store: :func:`drive` in a worker thread, since its methods may block.
+
+Concurrency is the store's business, as for :class:`Engine`: the core asks for atomic
+``incr`` and compare-and-swap ``put`` wherever two requests may race (rate limits, agent
+caps, single-use codes), so interleaved flows cannot both pass a limit.
+
+Cancelling the awaiting task stops a flow driven on the loop between two operations (the
+core orders its writes so that any prefix is safe); a flow already in a worker thread
+runs to its end, and its result is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ._drive import drive, drive_async
+from ._engine import Engine, GuardDecision, Headers
+from ._native import Flow, KeySet, MemoryStore, SqliteStore
+
+__all__ = ["AsyncEngine"]
+
+_STORE_METHODS = ("get", "put", "delete", "incr", "list")
+
+
+class _FlowBuilder(Engine):
+    """An :class:`Engine` whose :meth:`run` hands the flow back instead of running it.
+
+    The typed methods of :class:`Engine` build their request and pass the flow to
+    ``run``; through this class :class:`AsyncEngine` reuses that request building rather
+    than keep a second copy of it.
+    """
+
+    def run(self, flow: Flow) -> Any:
+        return flow
+
+
+def _built(flow: object) -> Flow:
+    if not isinstance(flow, Flow):  # pragma: no cover - _FlowBuilder.run returns its flow
+        raise TypeError(f"expected a Flow, got {type(flow).__name__}")
+    return flow
+
+
+def _is_async_store(store: object) -> bool:
+    return any(inspect.iscoroutinefunction(getattr(store, m, None)) for m in _STORE_METHODS)
+
+
+class AsyncEngine:
+    """:class:`Engine` for asyncio: the same constructor and methods, awaited.
+
+    ``store`` is a :class:`MemoryStore` (default), a :class:`SqliteStore`, a store with
+    ``async def`` methods (the :class:`tenxyte_core.Store` methods as coroutines) or a
+    synchronous Python store. Building flows (:meth:`flow`, :meth:`http_flow`) and
+    reading the configuration stay synchronous: they do no I/O.
+    """
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        preset: str | None = None,
+        keys: KeySet | None = None,
+        policy: Mapping[str, Any] | None = None,
+        store: object | None = None,
+    ) -> None:
+        self._flows = _FlowBuilder(settings, preset=preset, keys=keys, policy=policy, store=store)
+        self._store = self._flows.store
+        self._embedded: MemoryStore | SqliteStore | None = (
+            self._store if isinstance(self._store, (MemoryStore, SqliteStore)) else None
+        )
+        self._async_store = self._embedded is None and _is_async_store(self._store)
+
+    @property
+    def store(self) -> object:
+        """The store the engine runs its flows on."""
+        return self._store
+
+    async def run(self, flow: Flow) -> Any:
+        """Drives a flow over this engine's store and returns its result."""
+        if self._embedded is not None:
+            return await asyncio.to_thread(flow.run, self._embedded)
+        if self._async_store:
+            return await drive_async(flow, self._store)
+        return await asyncio.to_thread(drive, flow, self._store)
+
+    async def messages(self) -> list[dict[str, Any]]:
+        """:meth:`Engine.messages`, awaited (the store's ``messages()`` may be async)."""
+        messages = getattr(self._store, "messages", None)
+        if messages is None:
+            return []
+        if self._embedded is not None:
+            embedded: list[dict[str, Any]] = await asyncio.to_thread(self._embedded.messages)
+            return embedded
+        found = messages()
+        if inspect.isawaitable(found):
+            found = await found
+        result: list[dict[str, Any]] = found
+        return result
+
+    def settings(self) -> dict[str, Any]:
+        """The settings in force, every key present."""
+        return self._flows.settings()
+
+    def jwks(self) -> dict[str, Any]:
+        """The public signing keys as a JWKS."""
+        return self._flows.jwks()
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI 3 document of the HTTP API."""
+        return self._flows.openapi()
+
+    # ----- flows to drive yourself ------------------------------------------------------
+
+    def flow(
+        self,
+        name: str,
+        *,
+        token: str | None = None,
+        request: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        app_id: str | None = None,
+        trace_id: str | None = None,
+        now: int | None = None,
+    ) -> Flow:
+        """:meth:`Engine.flow`: a flow by name, not started."""
+        return self._flows.flow(
+            name,
+            token=token,
+            request=request,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            app_id=app_id,
+            trace_id=trace_id,
+            now=now,
+        )
+
+    def http_flow(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: bytes = b"",
+        query: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> Flow:
+        """:meth:`Engine.http_flow`: the flow behind :meth:`handle`, not started."""
+        return self._flows.http_flow(
+            method, path, headers=headers, body=body, query=query, client_ip=client_ip, now=now
+        )
+
+    # ----- the HTTP API and the guard ---------------------------------------------------
+
+    async def handle(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Headers | None = None,
+        body: bytes | str | None = None,
+        json: Any = None,
+        query: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """:meth:`Engine.handle`: ``(status, headers, body)`` for one API request."""
+        flow = self._flows._handle_flow(
+            method,
+            path,
+            headers=headers,
+            body=body,
+            json=json,
+            query=query,
+            client_ip=client_ip,
+            now=now,
+        )
+        status, out_headers, out_body = await self.run(flow)
+        return status, out_headers, out_body
+
+    async def guard(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Headers | None = None,
+        body: bytes | str | None = None,
+        requirements: Sequence[Mapping[str, Any]] = ({"type": "authenticated"},),
+        query: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> GuardDecision:
+        """:meth:`Engine.guard`: ``("allow", principal)`` or ``("respond", (status,
+        headers, body))``, the response the API itself would give."""
+        flow = _built(
+            self._flows.guard(
+                method,
+                path,
+                headers=headers,
+                body=body,
+                requirements=requirements,
+                query=query,
+                client_ip=client_ip,
+                now=now,
+            )
+        )
+        decision: GuardDecision = await self.run(flow)
+        return decision
+
+    # ----- typed flows (the same keyword arguments as Engine's) -------------------------
+
+    async def register(
+        self,
+        *,
+        password: str,
+        email: str | None = None,
+        phone: str | None = None,
+        first_name: str = "",
+        last_name: str = "",
+        login: bool = False,
+        device_info: str | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.register`: ``{"user": {...}, "tokens": {...} | None}``."""
+        flow = self._flows.register(
+            password=password,
+            email=email,
+            phone=phone,
+            first_name=first_name,
+            last_name=last_name,
+            login=login,
+            device_info=device_info,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def login(
+        self,
+        *,
+        password: str,
+        email: str | None = None,
+        phone: str | None = None,
+        totp_code: str | None = None,
+        device_info: str | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.login`: the token response."""
+        flow = self._flows.login(
+            password=password,
+            email=email,
+            phone=phone,
+            totp_code=totp_code,
+            device_info=device_info,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def refresh(
+        self,
+        refresh_token: str,
+        *,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.refresh`: a new token response (reuse revokes the family)."""
+        flow = self._flows.refresh(
+            refresh_token, client_ip=client_ip, user_agent=user_agent, now=now
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def logout(
+        self,
+        access_token: str,
+        *,
+        refresh_token: str | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.logout`: ends the token's session."""
+        flow = self._flows.logout(
+            access_token, refresh_token=refresh_token, client_ip=client_ip, now=now
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def logout_all(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """:meth:`Engine.logout_all`: ends every session of the token's user."""
+        flow = self._flows.logout_all(access_token, client_ip=client_ip, now=now)
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def me(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """:meth:`Engine.me`: the user with roles and effective permissions."""
+        flow = self._flows.me(access_token, client_ip=client_ip, now=now)
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def authenticate(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """:meth:`Engine.authenticate`: the principal of a bearer token."""
+        flow = self._flows.authenticate(access_token, client_ip=client_ip, now=now)
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def create_agent_token(
+        self,
+        access_token: str,
+        *,
+        permissions: Sequence[str],
+        agent_id: str | None = None,
+        organization_id: str | None = None,
+        expires_in_secs: int | None = None,
+        circuit_breaker: Mapping[str, Any] | None = None,
+        dead_mans_switch: Mapping[str, Any] | None = None,
+        budget: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.create_agent_token`: ``{"token": {...}, "raw_token": ...}``."""
+        flow = self._flows.create_agent_token(
+            access_token,
+            permissions=permissions,
+            agent_id=agent_id,
+            organization_id=organization_id,
+            expires_in_secs=expires_in_secs,
+            circuit_breaker=circuit_breaker,
+            dead_mans_switch=dead_mans_switch,
+            budget=budget,
+            client_ip=client_ip,
+            now=now,
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
+
+    async def authorize_agent(
+        self,
+        raw_token: str,
+        *,
+        method: str,
+        path: str,
+        permission: str | None = None,
+        body: str = "",
+        requires_approval: bool = False,
+        confirmation: str | None = None,
+        trace_id: str | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """:meth:`Engine.authorize_agent`: ``{"outcome": "allowed" | "denied" |
+        "pending_approval", ...}``."""
+        flow = self._flows.authorize_agent(
+            raw_token,
+            method=method,
+            path=path,
+            permission=permission,
+            body=body,
+            requires_approval=requires_approval,
+            confirmation=confirmation,
+            trace_id=trace_id,
+            client_ip=client_ip,
+            now=now,
+        )
+        result: dict[str, Any] = await self.run(_built(flow))
+        return result
