@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
+## The Python virtualenv `make python` prepares and the Django example reuses.
+PY_VENV ?= $(or $(TENXYTE_PY_VENV),$(or $(TMPDIR),/tmp)/tenxyte-python-venv)
 
-.PHONY: examples demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python bench bench-smoke cli
+.PHONY: examples django-example demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python bench bench-smoke cli
 
 ## The end-to-end demo: `tenxyte serve` on a fresh SQLite file, and the quickstart and the
 ## AIRS story played against it over HTTP, each request and response printed.
@@ -18,7 +20,7 @@ examples:
 ## Every test: style, lints, unit and integration tests, the wasm32 build, the vector
 ## diff check, the fuzz seed replay, the examples, the cross-library interop suites, the
 ## Python package, a benchmark smoke run.
-test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop python bench-smoke
+test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop python django-example bench-smoke
 	@echo "all checks passed"
 
 ## What a fresh machine lacks: the wasm32 target, and clang (ring's C code for wasm32).
@@ -67,7 +69,12 @@ interop: cli
 ## The Python package (bindings-python/): an abi3 wheel built in release mode, then ruff,
 ## mypy --strict, stubtest and pytest in a virtualenv outside the repository.
 python:
-	bash bindings-python/run-tests.sh
+	bash bindings-python/run-tests.sh --venv $(PY_VENV)
+
+## The Django example project (examples/django) in check mode: the quickstart and the
+## AIRS story through its settings, views and middleware, on the wheel `make python` installed.
+django-example:
+	bash examples/django/run.sh --venv $(PY_VENV) --check
 
 ## The benchmark table (release build; a few minutes).
 bench:
