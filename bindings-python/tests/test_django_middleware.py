@@ -200,6 +200,17 @@ def test_x_org_slug_sets_the_organization(app: Headers) -> None:
     assert (anonymous.status_code, anonymous.json()["org"]) == (200, None)
 
 
+def test_x_org_slug_is_ignored_without_organizations(store: t.MemoryStore, app: Headers) -> None:
+    setting = tenxyte_setting(store)
+    setting["settings"]["organizations"] = {"enabled": False}
+    with override_settings(TENXYTE=setting):
+        client = Client()
+        ann = login(client, app, "ann@example.com")
+        seen = client.get("/open", HTTP_X_ORG_SLUG="nope", **ann)
+        assert seen.status_code == 200, seen.content
+        assert seen.json()["org"] is None
+
+
 # ----- PII redaction ---------------------------------------------------------------------
 
 REDACTED = "***REDACTED***"

@@ -37,6 +37,7 @@ TENXYTE = {
     # (X-Access-Key / X-Access-Secret); "medium" and "robust" always require them.
     "preset": "development",
     "settings": {
+        "jwt": {"refresh_token_rotation": True},  # a replayed refresh token ends the family
         "agents": {
             "enabled": True,
             "redact_pii": True,  # agents get e-mail addresses etc. as ***REDACTED***

@@ -8,8 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from tenxyte_core.django.decorators import require_agent_clearance, require_permission
 
 NOTES = [
-    {"id": 1, "title": "Notes on the Analytical Engine", "author_email": "ada@example.com"},
-    {"id": 2, "title": "On the Bernoulli numbers", "author_email": "ada@example.com"},
+    {"id": 1, "title": "Notes on the Analytical Engine", "author": {"email": "ada@example.com"}},
+    {"id": 2, "title": "On the Bernoulli numbers", "author": {"email": "ada@example.com"}},
 ]
 
 

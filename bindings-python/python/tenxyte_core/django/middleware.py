@@ -63,6 +63,17 @@ class TenxyteMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        # The settings the middleware reads, per engine (a new one after override_settings):
+        # Engine.settings() converts the whole document, too much for every request.
+        self._read: tuple[Engine, str, bool] | None = None
+
+    def _settings(self, engine: Engine) -> tuple[str, bool]:
+        read = self._read
+        if read is None or read[0] is not engine:
+            doc = engine.settings()
+            read = (engine, doc["api"]["prefix"], bool(doc["organizations"]["enabled"]))
+            self._read = read
+        return read[1], read[2]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
@@ -76,7 +87,7 @@ class TenxyteMiddleware:
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         engine = get_engine()
-        prefix: str = engine.settings()["api"]["prefix"]
+        prefix, orgs = self._settings(engine)
         if request.path.startswith(prefix) or request.path == _JWKS:
             return None  # the API's own routes authenticate themselves
         request.tenxyte_principal = None
@@ -85,7 +96,7 @@ class TenxyteMiddleware:
         request.tenxyte_org = None
         declared: list[dict[str, Any]] | None = getattr(view_func, "tenxyte_requirements", None)
         parts = request_parts(request)
-        verdict, detail = engine.guard(
+        decision = engine.guard(
             parts["method"],
             parts["path"],
             headers=parts["headers"],
@@ -94,10 +105,11 @@ class TenxyteMiddleware:
             client_ip=parts["client_ip"],
             requirements=declared if declared is not None else _APPLICATION,
         )
-        if verdict != "allow":
-            status, headers, body = detail
+        if decision[0] != "allow":
+            status, headers, body = decision[1]
             response: HttpResponse = to_response(status, headers, body)
             return response
+        detail = decision[1]
         if declared is not None:
             # The view's decorators see this marker and do not guard the request again.
             request.tenxyte_guarded = declared
@@ -110,7 +122,7 @@ class TenxyteMiddleware:
             return None
         request.tenxyte_user = detail["user"]
         request.tenxyte_app_id = detail.get("app_id")
-        return _org_context(engine, request, parts, prefix)
+        return _org_context(engine, request, parts, prefix) if orgs else None
 
 
 def _org_context(
@@ -120,7 +132,7 @@ def _org_context(
     request's own credentials: the organization and the caller's role in it, or that
     route's refusal."""
     slug = request.headers.get("X-Org-Slug")
-    if not slug or not engine.settings()["organizations"]["enabled"]:
+    if not slug:
         return None
     status, headers, body = engine.handle(
         "GET",
