@@ -239,3 +239,20 @@ def test_agents_get_the_data_without_redact_pii(app: Headers) -> None:
         "customer": {"name": "Ada", "email": "ada@example.com", "Phone": "+44 20"},
         "notes": [{"ssn": "078-05-1120", "text": "kept"}],
     }
+
+
+def test_redact_for_agent_on_the_engine() -> None:
+    value: dict[str, Any] = {
+        "user": {"EMAIL": "a@example.com", "name": "A"},
+        "items": [{"password": 1}],
+    }
+    off = t.Engine({"agents": {"redact_pii": False}}, preset="development")
+    assert off.redact_for_agent(value) is None
+    on = t.Engine({"agents": {"redact_pii": True}}, preset="development")
+    assert on.redact_for_agent(value) == {
+        "user": {"EMAIL": REDACTED, "name": "A"},
+        "items": [{"password": REDACTED}],
+    }
+    assert value["user"]["EMAIL"] == "a@example.com"  # a copy
+    with pytest.raises(t.InputError):
+        on.redact_for_agent({"bad": object()})

@@ -192,7 +192,9 @@ class Engine:
         ``{"type": "authenticated"}``, ``{"type": "permission", "code": ...}``,
         ``{"type": "role", "code": ...}``, ``{"type": "org_permission", "code": ...}``,
         ``{"type": "verified_email"}``, ``{"type": "agent_clearance", "permission": ...,
-        "human_approval": bool}``. Returns ``("allow", principal)`` or
+        "human_approval": bool}``, ``{"type": "application"}`` (alone: the application
+        credentials, and a token only when presented; no token is the principal
+        ``{"kind": "anonymous", "app_id"}``). Returns ``("allow", principal)`` or
         ``("respond", (status, headers, body))``: the response the API itself would give
         (401, 403, 429, ... or 202 while a human approves an agent's action).
         """
