@@ -2,8 +2,10 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
+## The Python virtualenv `make python` prepares and the Django example reuses.
+PY_VENV ?= $(or $(TENXYTE_PY_VENV),$(or $(TMPDIR),/tmp)/tenxyte-python-venv)
 
-.PHONY: examples demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python example-fastapi bench bench-smoke cli
+.PHONY: examples example-django demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python example-fastapi bench bench-smoke cli
 
 ## The end-to-end demo: `tenxyte serve` on a fresh SQLite file, and the quickstart and the
 ## AIRS story played against it over HTTP, each request and response printed.
@@ -17,8 +19,8 @@ examples:
 
 ## Every test: style, lints, unit and integration tests, the wasm32 build, the vector
 ## diff check, the fuzz seed replay, the examples, the cross-library interop suites, the
-## Python package and its FastAPI example, a benchmark smoke run.
-test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop python example-fastapi bench-smoke
+## Python package and its FastAPI and Django examples, a benchmark smoke run.
+test: setup fmt-check clippy unit wasm vectors-check fuzz-seeds examples interop python example-fastapi example-django bench-smoke
 	@echo "all checks passed"
 
 ## What a fresh machine lacks: the wasm32 target, and clang (ring's C code for wasm32).
@@ -66,7 +68,6 @@ interop: cli
 
 ## The Python package (bindings-python/): an abi3 wheel built in release mode, then ruff,
 ## mypy --strict, stubtest and pytest in a virtualenv outside the repository.
-PY_VENV ?= $(or $(TENXYTE_PY_VENV),$(or $(TMPDIR),/tmp)/tenxyte-python-venv)
 python:
 	bash bindings-python/run-tests.sh --venv $(PY_VENV)
 
@@ -74,6 +75,11 @@ python:
 ## reuses the virtualenv (and the installed wheel) of `make python`.
 example-fastapi: python
 	bash examples/fastapi/run.sh --venv $(PY_VENV) --check
+
+## The Django example project (examples/django) in check mode: the quickstart and the
+## AIRS story through its settings, views and middleware, on the wheel `make python` installed.
+example-django: python
+	bash examples/django/run.sh --venv $(PY_VENV) --check
 
 ## The benchmark table (release build; a few minutes).
 bench:

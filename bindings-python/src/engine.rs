@@ -834,6 +834,20 @@ impl Engine {
         to_py(py, &v)
     }
 
+    /// `value` as an agent may see it: the PII members redacted with
+    /// `agents.redact_pii`, `None` when redaction is off (send the original).
+    fn redact_for_agent<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        let v = guard(|| to_value(value)).py_err(py)?;
+        match self.engine.redact_for_agent(&v) {
+            Some(out) => to_py(py, &out).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// The public signing keys as a JWKS (what `/.well-known/jwks.json` serves).
     fn jwks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         to_py(py, &self.engine.keys().to_jwks())

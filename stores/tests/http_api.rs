@@ -817,3 +817,178 @@ fn the_guard_allows_denies_or_answers_202_for_host_routes() {
     assert_eq!(user_id, id);
     assert_eq!(status(&guard(&mut host, &with, clearance())), 403);
 }
+
+#[test]
+fn the_application_guard_checks_credentials_and_makes_tokens_optional() {
+    use tenxyte_core::http::guard::{GuardDecision, Principal, Requirement};
+    use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
+    let mut host = Host::new(json!({}));
+    let (admin, reg) = signup(&mut host, "root@example.com");
+    let id = reg["user"]["id"].as_str().unwrap().to_owned();
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+    }) else {
+        panic!()
+    };
+    let mut user = rec.value;
+    user["is_superuser"] = json!(true);
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(&id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+    let r = call(
+        &mut host,
+        "POST",
+        "applications/",
+        &[("Authorization", &bearer(&admin))],
+        Some(json!({"name": "web"})),
+    );
+    let creds = r.json_body();
+    let key = creds["application"]["access_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let app_id = creds["application"]["id"].as_str().unwrap().to_owned();
+    let secret = creds["access_secret"].as_str().unwrap().to_owned();
+    host.engine = common::engine(json!({"application_auth": {"enabled": true}}));
+    let app = [
+        ("X-Access-Key", key.as_str()),
+        ("X-Access-Secret", secret.as_str()),
+    ];
+    let r = call(
+        &mut host,
+        "POST",
+        "login/email/",
+        &app,
+        Some(json!({"email": "root@example.com", "password": PASSWORD})),
+    );
+    let token = bearer(r.json_body()["access_token"].as_str().unwrap());
+
+    let guard = |host: &mut Host, path: &str, headers: &[(&str, &str)], reqs: Vec<Requirement>| {
+        let req = Request {
+            method: "GET".into(),
+            path: path.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            ..Request::default()
+        };
+        let flow = host.engine.guard(req, reqs, host.clock.now());
+        host.run(flow).unwrap()
+    };
+    let only = || vec![Requirement::Application];
+    let respond = |d: GuardDecision| match d {
+        GuardDecision::Respond { response } => response,
+        GuardDecision::Allow { principal } => panic!("allowed as {principal:?}"),
+    };
+
+    // No credentials: the API's own 401; on an exempt path, anonymous without an app.
+    let r = respond(guard(&mut host, "/app/", &[], only()));
+    assert_eq!((r.status, code(&r).as_str()), (401, "application_invalid"));
+    let none = call(&mut host, "GET", "me/", &[], None);
+    assert_eq!((r.status, &r.body), (none.status, &none.body));
+    assert_eq!(
+        guard(&mut host, "/.well-known/x", &[], only()),
+        GuardDecision::Allow {
+            principal: Principal::Anonymous { app_id: None }
+        }
+    );
+    // Credentials without a token (or with another scheme): anonymous, with the app.
+    let basic = [app[0], app[1], ("Authorization", "Basic dXNlcjpwdw==")];
+    for headers in [&app[..], &basic[..]] {
+        assert_eq!(
+            guard(&mut host, "/app/", headers, only()),
+            GuardDecision::Allow {
+                principal: Principal::Anonymous {
+                    app_id: Some(app_id.clone())
+                }
+            }
+        );
+    }
+    // Anonymous is for application-only guards: next to Authenticated a token is needed.
+    let both = vec![Requirement::Application, Requirement::Authenticated];
+    assert_eq!(respond(guard(&mut host, "/app/", &app, both)).status, 401);
+    // A user token identifies the caller; a bad one is the API's 401 with WWW-Authenticate.
+    let with = [app[0], app[1], ("Authorization", token.as_str())];
+    let GuardDecision::Allow {
+        principal: Principal::User { user, .. },
+    } = guard(&mut host, "/app/", &with, only())
+    else {
+        panic!()
+    };
+    assert_eq!(user["id"], json!(id));
+    let bad = [app[0], app[1], ("Authorization", "Bearer nope")];
+    let r = respond(guard(&mut host, "/app/", &bad, only()));
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("WWW-Authenticate")
+        .unwrap()
+        .contains("error=\"invalid_token\""));
+
+    // An agent token is authorized without a permission, and each guard counts a call.
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &with,
+        Some(json!({"permissions": ["users.view"],
+                    "circuit_breaker": {"max_requests_total": 1}})),
+    );
+    assert_eq!(r.status, 201, "{:?}", r.json_body());
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    let as_agent = [app[0], app[1], ("Authorization", agent.as_str())];
+    let GuardDecision::Allow {
+        principal: Principal::Agent { user_id, .. },
+    } = guard(&mut host, "/app/", &as_agent, only())
+    else {
+        panic!()
+    };
+    assert_eq!(user_id, id);
+    assert_eq!(
+        respond(guard(&mut host, "/app/", &as_agent, only())).status,
+        403
+    );
+    // A suspended or unknown agent token: the answer of an agent route without a
+    // permission (401 with an AgentBearer challenge; 404 for no such token, as the API).
+    let clearance = || {
+        vec![Requirement::AgentClearance {
+            permission: None,
+            human_approval: false,
+        }]
+    };
+    let r = respond(guard(&mut host, "/app/", &as_agent, only()));
+    assert_eq!(r.status, 401, "{:?}", r.json_body());
+    assert!(r
+        .header("WWW-Authenticate")
+        .unwrap()
+        .starts_with("AgentBearer"));
+    assert_eq!(
+        r,
+        respond(guard(&mut host, "/app/", &as_agent, clearance()))
+    );
+    let bad = [app[0], app[1], ("Authorization", "AgentBearer txa_nope")];
+    let r = respond(guard(&mut host, "/app/", &bad, only()));
+    assert_eq!(code(&r), "agent_token_not_found");
+    assert_eq!(r, respond(guard(&mut host, "/app/", &bad, clearance())));
+}
+
+#[test]
+fn agent_responses_are_redacted_only_with_redact_pii() {
+    let body = json!({"user": {"email": "ann@example.com", "name": "Ann",
+                               "Phone": "+33", "tags": [{"password": "x"}]}});
+    assert_eq!(common::engine(json!({})).redact_for_agent(&body), None);
+    let on = common::engine(json!({"agents": {"redact_pii": true}}));
+    assert_eq!(
+        on.redact_for_agent(&body),
+        Some(json!({"user": {"email": "***REDACTED***", "name": "Ann",
+                             "Phone": "***REDACTED***", "tags": [{"password": "***REDACTED***"}]}}))
+    );
+}

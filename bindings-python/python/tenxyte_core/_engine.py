@@ -103,6 +103,13 @@ class Engine:
         """The settings in force, every key present."""
         return self._native.settings()
 
+    def redact_for_agent(self, value: Any) -> Any | None:
+        """``value`` (a JSON value) as an agent may see it: with ``agents.redact_pii``, a
+        copy whose PII members (the core's key list, matched case-insensitively at any
+        depth) read ``"***REDACTED***"``; ``None`` when redaction is off, so an adapter
+        sends the original bytes. What ``PIIRedactionMiddleware`` applies to responses."""
+        return self._native.redact_for_agent(value)
+
     def jwks(self) -> dict[str, Any]:
         """The public signing keys as a JWKS."""
         return self._native.jwks()
@@ -209,7 +216,9 @@ class Engine:
         ``{"type": "authenticated"}``, ``{"type": "permission", "code": ...}``,
         ``{"type": "role", "code": ...}``, ``{"type": "org_permission", "code": ...}``,
         ``{"type": "verified_email"}``, ``{"type": "agent_clearance", "permission": ...,
-        "human_approval": bool}``. Returns ``("allow", principal)`` or
+        "human_approval": bool}``, ``{"type": "application"}`` (alone: the application
+        credentials, and a token only when presented; no token is the principal
+        ``{"kind": "anonymous", "app_id"}``). Returns ``("allow", principal)`` or
         ``("respond", (status, headers, body))``: the response the API itself would give
         (401, 403, 429, ... or 202 while a human approves an agent's action).
         """

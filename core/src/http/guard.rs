@@ -49,6 +49,13 @@ pub enum Requirement {
         /// Every call waits for the delegating human's approval.
         human_approval: bool,
     },
+    /// Only the application credentials, as the API's own routes check them (what a
+    /// middleware asks for every host route). Alone, or with other `Application`s only:
+    /// a request without a `Bearer`/`AgentBearer` token passes as
+    /// [`Principal::Anonymous`]; a presented user token must be valid (full scope), and an
+    /// agent token is authorized as for `AgentClearance` without a permission (it counts
+    /// as one of the agent's calls). Next to other requirements it adds nothing.
+    Application,
 }
 
 /// Who passed the guard.
@@ -72,6 +79,11 @@ pub enum Principal {
         token_id: String,
         /// The agent's label.
         agent_id: String,
+    },
+    /// No token, on a guard of [`Requirement::Application`] only.
+    Anonymous {
+        /// The application of the credentials, when they were checked.
+        app_id: Option<String>,
     },
 }
 
@@ -114,6 +126,18 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// What an adapter sends an agent instead of a JSON response body `value`: with
+    /// `agents.redact_pii`, a copy whose PII members (the core's key list) are replaced by
+    /// `***REDACTED***`; `None` when redaction is off (send the body unchanged).
+    pub fn redact_for_agent(&self, value: &Value) -> Option<Value> {
+        self.settings()
+            .agents
+            .redact_pii
+            .then(|| crate::agent::redact(value, &crate::agent::default_pii_keys()))
+    }
+}
+
 fn finished(e: &Engine, req: &Request, mut r: Response) -> Response {
     headers::finish(e, req, &mut r);
     r
@@ -136,7 +160,13 @@ async fn decide(
     if let Some(raw) = scheme_token(req, "AgentBearer") {
         return agent(port, e, req, reqs, raw, ctx).await;
     }
-    let token = scheme_token(req, "Bearer").ok_or_else(|| {
+    let bearer = scheme_token(req, "Bearer");
+    if bearer.is_none() && application_only(reqs) {
+        return Ok(GuardOutcome::Allow(Principal::Anonymous {
+            app_id: ctx.app_id,
+        }));
+    }
+    let token = bearer.ok_or_else(|| {
         err(
             ErrorCode::NotAuthenticated,
             "Authorization: Bearer <token> is required",
@@ -148,6 +178,7 @@ async fn decide(
     for r in reqs {
         match r {
             Requirement::Authenticated
+            | Requirement::Application
             | Requirement::AgentClearance {
                 permission: None, ..
             } => {}
@@ -186,6 +217,11 @@ async fn decide(
     }))
 }
 
+/// A guard of [`Requirement::Application`] only: a token is optional.
+fn application_only(reqs: &[Requirement]) -> bool {
+    !reqs.is_empty() && reqs.iter().all(|r| matches!(r, Requirement::Application))
+}
+
 async fn agent(
     port: &StorePort,
     e: &Engine,
@@ -194,13 +230,16 @@ async fn agent(
     raw: String,
     ctx: RequestContext,
 ) -> Result<GuardOutcome> {
-    let Some((permission, human_approval)) = reqs.iter().find_map(|r| match r {
+    let clearance = reqs.iter().find_map(|r| match r {
         Requirement::AgentClearance {
             permission,
             human_approval,
         } => Some((permission.clone(), *human_approval)),
         _ => None,
-    }) else {
+    });
+    let Some((permission, human_approval)) =
+        clearance.or_else(|| application_only(reqs).then_some((None, false)))
+    else {
         return Err(err(
             ErrorCode::AgentPermissionDenied,
             "agents may not call this route",
@@ -228,7 +267,9 @@ async fn agent(
                     "this route needs a human user",
                 ));
             }
-            Requirement::Authenticated | Requirement::AgentClearance { .. } => {}
+            Requirement::Authenticated
+            | Requirement::Application
+            | Requirement::AgentClearance { .. } => {}
         }
     }
     let call = AgentRequest {

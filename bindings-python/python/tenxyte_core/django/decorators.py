@@ -5,7 +5,9 @@ On allow, ``request.tenxyte_principal`` is the guard's principal: ``{"kind": "us
 "user", "session_id", "app_id"}`` or ``{"kind": "agent", "user_id", "token_id",
 "agent_id"}``. Stacked decorators of this module merge into one guard call, so
 ``@require_agent_clearance(...)`` over ``@require_permission(...)`` lets agents through
-the permission check (a guard without agent clearance refuses agent tokens).
+the permission check (a guard without agent clearance refuses agent tokens). With
+``TenxyteMiddleware`` installed, the middleware runs the view's guard and the decorators
+do not run it again.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def _guarded(view: View, requirements: Sequence[dict[str, Any]]) -> View:
 
     @functools.wraps(inner)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if getattr(request, "tenxyte_guarded", None) is combined:
+            # TenxyteMiddleware already ran this very guard for the request.
+            return inner(request, *args, **kwargs)
         parts = request_parts(request)
         decision = get_engine().guard(
             parts["method"],
