@@ -149,7 +149,9 @@ def test_agent_tokens_on_plain_views(app: Headers) -> None:
     # An unknown token: the guard's answer for a decorated agent view, byte for byte.
     bad = {**app, "HTTP_AUTHORIZATION": "AgentBearer txa_not_a_token"}
     refused = client.get("/open", **bad)
-    assert refused.json()["code"] == "agent_token_not_found"
+    assert refused.json()["code"] == "agent_token_invalid"
+    assert refused.status_code == 401
+    assert refused["WWW-Authenticate"].startswith("AgentBearer")
     same_refusal(refused, client.get("/articles", **bad))
     # A revoked token: 401 with an AgentBearer challenge.
     r = post(client, f"{API}ai/tokens/{created['token']['id']}/revoke/", ann)

@@ -171,7 +171,7 @@ def test_malformed_input_on_the_engine_methods(store: object) -> None:
             call()
     # An agent denial is a decision value, not an exception.
     denied = engine.authorize_agent("txa_nope", method="GET", path="/", now=T0)
-    assert (denied["outcome"], denied["code"]) == ("denied", "agent_token_not_found")
+    assert (denied["outcome"], denied["code"]) == ("denied", "agent_token_invalid")
     # The HTTP API answers malformed requests with statuses, never an exception.
     for method, path, body in [
         ("POST", "/api/v1/auth/register/", b"{not json"),

@@ -252,6 +252,9 @@ error_codes! {
     InvalidCost = "invalid_cost", Agent;
     /// No pending action has this id (or it was purged after its retention).
     PendingActionNotFound = "pending_action_not_found", Agent;
+    /// The presented agent token matches no agent token (or its delegation chain is broken):
+    /// an authentication failure (401), unlike `agent_token_not_found` for a token id.
+    AgentTokenInvalid = "agent_token_invalid", Agent;
 
     // --- breach check ---
     /// The password appears in a known data breach (Have I Been Pwned range query).

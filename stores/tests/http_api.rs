@@ -440,7 +440,8 @@ fn airs_over_http_with_a_202_and_a_confirmation_header() {
         &[("Authorization", "AgentBearer txa_nope")],
         None,
     );
-    assert_eq!(r.status, 404, "{:?}", r.json_body());
+    assert_eq!(r.status, 401, "{:?}", r.json_body());
+    assert_eq!(code(&r), "agent_token_invalid");
     let r = call(
         &mut host,
         "POST",
@@ -976,7 +977,12 @@ fn the_application_guard_checks_credentials_and_makes_tokens_optional() {
     );
     let bad = [app[0], app[1], ("Authorization", "AgentBearer txa_nope")];
     let r = respond(guard(&mut host, "/app/", &bad, only()));
-    assert_eq!(code(&r), "agent_token_not_found");
+    assert_eq!(code(&r), "agent_token_invalid");
+    // An unknown token is an authentication failure: 401 and an invalid_token challenge.
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("WWW-Authenticate")
+        .is_some_and(|h| h.starts_with("AgentBearer") && h.contains("invalid_token")));
     assert_eq!(r, respond(guard(&mut host, "/app/", &bad, clearance())));
 }
 

@@ -182,7 +182,7 @@ fn the_airs_story_end_to_end() {
     assert_eq!(out.code(), Some(ErrorCode::AgentPermissionDenied));
     // An unknown token is denied.
     let out = authorize(&mut host, "txa_nope", get("content.view"));
-    assert_eq!(out.code(), Some(ErrorCode::AgentTokenNotFound));
+    assert_eq!(out.code(), Some(ErrorCode::AgentTokenInvalid));
 
     // 2. HITL: 202 with a confirmation token; the action waits for Ann.
     let AgentOutcome::PendingApproval {

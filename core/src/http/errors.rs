@@ -46,6 +46,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | C::AgentTokenSuspended
         | C::AgentTokenRevoked
         | C::AgentTokenExpired
+        | C::AgentTokenInvalid
         | C::HeartbeatMissing => 401,
         C::DeliveryFailed | C::UpstreamUnavailable => 502,
         C::BreachCheckUnavailable => 503,

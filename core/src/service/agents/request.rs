@@ -45,7 +45,7 @@ async fn lookup(
 ) -> Result<std::result::Result<Loaded, crate::error::Error>> {
     let Some(token) = find_by_raw(port, raw).await? else {
         let error = err(
-            ErrorCode::AgentTokenNotFound,
+            ErrorCode::AgentTokenInvalid,
             "no agent token matches the presented token",
         );
         audit_refusal(port, e, ctx, action, None, None, &error).await?;
@@ -53,7 +53,7 @@ async fn lookup(
     };
     let Some(chain) = load_chain(port, &token.value).await? else {
         let error = err(
-            ErrorCode::AgentTokenNotFound,
+            ErrorCode::AgentTokenInvalid,
             "a token of the delegation chain is missing",
         );
         let t = &token.value;
