@@ -21,8 +21,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-import tenxyte_core as t
 from fastapi import FastAPI
+
+import tenxyte_core as t
 from tenxyte_core.fastapi import (
     api_router,
     require_agent_clearance,

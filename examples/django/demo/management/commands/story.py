@@ -56,7 +56,7 @@ def bearer(tokens: dict[str, Any]) -> str:
     return f"Bearer {tokens['access_token']}"
 
 
-class Command(BaseCommand):
+class Command(BaseCommand):  # type: ignore[misc]
     help = "Plays the quickstart and the AIRS story against this project (test client)."
 
     def handle(self, *args: Any, **options: Any) -> None:
