@@ -702,7 +702,9 @@ def table(rows: list[Row]) -> tuple[str, list[str]]:
         group = [r for r in rows if r.operation == op]
         ours = [r for r in group if r.ours]
         headline = ours[0] if ours else None
-        for r in sorted(group, key=lambda r: (not r.ours, -r.median)):
+        # Ours first in the order measured (the first is the one ratios divide), then
+        # the others fastest first.
+        for r in sorted(group, key=lambda r: (not r.ours, 0.0 if r.ours else -r.median)):
             ratio = ""
             if headline is not None and not r.ours:
                 ratio = f"{headline.median / r.median:,.2f}x"
