@@ -5,7 +5,7 @@ VECTORS_TMP := $(shell mktemp -d -u /tmp/tenxyte-vectors.XXXXXX)
 ## The Python virtualenv `make python` prepares and the Django example reuses.
 PY_VENV ?= $(or $(TENXYTE_PY_VENV),$(or $(TMPDIR),/tmp)/tenxyte-python-venv)
 
-.PHONY: examples example-django demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python example-fastapi bench bench-smoke cli
+.PHONY: examples example-django demo test setup fmt-check clippy unit wasm vectors vectors-check fuzz-seeds interop python example-fastapi bench bench-smoke bench-python cli
 
 ## The end-to-end demo: `tenxyte serve` on a fresh SQLite file, and the quickstart and the
 ## AIRS story played against it over HTTP, each request and response printed.
@@ -87,3 +87,9 @@ bench:
 
 bench-smoke:
 	$(CARGO) run -q -p tenxyte-bench -- --quick > /dev/null
+	bash bench/python/run.sh --quick > /dev/null
+
+## The Python benchmark table: tenxyte_core beside PyJWT, joserfc, pyotp, argon2-cffi,
+## pycasbin and the PyPI tenxyte package (about two minutes after the wheel is built).
+bench-python:
+	bash bench/python/run.sh

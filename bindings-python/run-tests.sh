@@ -4,12 +4,15 @@
 # Usage: bindings-python/run-tests.sh [--venv DIR]
 #   --venv DIR   the virtualenv to create or reuse (or env TENXYTE_PY_VENV); default a
 #                directory under ${TMPDIR:-/tmp}, never inside the repository
-# Env: PYTHON (default python3) builds the virtualenv.
+# Env: PYTHON (default python3) builds the virtualenv; TENXYTE_PY_NATIVE_WHEEL=1 builds
+#      a plain wheel for this machine's glibc instead of the portable one (no zig).
 #
-# The native module is built once, in release mode, as the abi3 wheel users install
-# (`maturin build --release`), and that wheel is installed into the virtualenv: the tests
-# import exactly what ships (py.typed and _native.pyi included). Exits non-zero when a
-# check fails or pytest collects no tests (its exit 5).
+# The native module is built once, in release mode, as the portable abi3 wheel users
+# install (build-wheel.sh: `maturin build --release --zig --compatibility manylinux2014`,
+# its manylinux2014 / manylinux_2_17 tag checked, by auditwheel too), and that wheel is
+# installed into the virtualenv: the tests import exactly what ships (py.typed and
+# _native.pyi included). Exits non-zero when a check fails or pytest collects no tests
+# (its exit 5).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,7 +20,7 @@ venv="${TENXYTE_PY_VENV:-${TMPDIR:-/tmp}/tenxyte-python-venv}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --venv) venv="${2:?--venv needs a directory}"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-tests.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -32,13 +35,10 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements-dev.txt"
 
-echo "== maturin build --release (abi3 wheel)"
 dist="$(mktemp -d "${TMPDIR:-/tmp}/tenxyte-python-dist.XXXXXX")"
 trap 'rm -rf "$dist"' EXIT
-(cd "$here" && "$venv/bin/maturin" build --release --quiet --interpreter "$venv/bin/python" -o "$dist")
-wheel=("$dist"/tenxyte_core-*-cp39-abi3-*.whl)
-[ -f "${wheel[0]}" ] || { echo "run-tests.sh: no abi3 wheel was built" >&2; exit 1; }
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "${wheel[0]}"
+wheel="$(bash "$here/build-wheel.sh" --venv "$venv" -o "$dist")"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --force-reinstall --no-deps "$wheel"
 
 cd "$here"
 echo "== ruff"
