@@ -87,9 +87,9 @@ bench:
 
 bench-smoke:
 	$(CARGO) run -q -p tenxyte-bench -- --quick > /dev/null
-	bash bench/python/run.sh --quick > /dev/null
+	bash bench/python/run.sh --quick --build-venv $(PY_VENV) > /dev/null
 
 ## The Python benchmark table: tenxyte_core beside PyJWT, joserfc, pyotp, argon2-cffi,
 ## pycasbin and the PyPI tenxyte package (about two minutes after the wheel is built).
 bench-python:
-	bash bench/python/run.sh
+	bash bench/python/run.sh --build-venv $(PY_VENV)

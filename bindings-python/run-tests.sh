@@ -42,9 +42,11 @@ wheel="$(bash "$here/build-wheel.sh" --venv "$venv" -o "$dist")"
 
 cd "$here"
 echo "== ruff"
-"$venv/bin/ruff" check .
-"$venv/bin/ruff" format --check .
-echo "== mypy --strict"
+# The examples are checked with the package's rules (they have no configuration of their own).
+examples=(../examples/fastapi ../examples/django)
+"$venv/bin/ruff" check . && "$venv/bin/ruff" check --config pyproject.toml "${examples[@]}"
+"$venv/bin/ruff" format --check . && "$venv/bin/ruff" format --config pyproject.toml --check "${examples[@]}"
+echo "== mypy --strict (the package, its tests, the examples)"
 "$venv/bin/mypy" --strict
 echo "== stubtest (the hand-written _native.pyi against the built module)"
 "$venv/bin/python" -m mypy.stubtest tenxyte_core._native
