@@ -123,12 +123,15 @@ pub fn to_py<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>>
             }
             list.into_any()
         }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (k, v) in map {
-                dict.set_item(k, to_py(py, v)?)?;
-            }
-            dict.into_any()
-        }
+        Value::Object(map) => to_py_object(py, map)?,
     })
+}
+
+/// A JSON object as a Python dict, without wrapping the map in a `Value` first.
+pub fn to_py_object<'py>(py: Python<'py>, map: &Map<String, Value>) -> PyResult<Bound<'py, PyAny>> {
+    let dict = PyDict::new(py);
+    for (k, v) in map {
+        dict.set_item(k, to_py(py, v)?)?;
+    }
+    Ok(dict.into_any())
 }

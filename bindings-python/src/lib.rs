@@ -1,10 +1,11 @@
 //! `tenxyte_core._native`: the PyO3 binding of Tenxyte Core.
 //!
-//! The Python package (`python/tenxyte_core/`) wraps this module: it supplies the time
-//! defaults (`now=None` → `time.time()`), keyword-only signatures, the exception classes
+//! The Python package (`python/tenxyte_core/`) wraps this module: it supplies most time
+//! defaults (`now=None` → `time.time()`; the hot `jwt_verify` reads the clock here), keyword-only signatures, the exception classes
 //! and the loop that drives flows over a store written in Python. Everything here is a
 //! thin conversion layer: the decisions live in the core.
 
+mod clock;
 mod convert;
 mod engine;
 mod errors;

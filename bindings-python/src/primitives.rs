@@ -5,19 +5,23 @@
 //! to the Python hierarchy. Work that can take milliseconds (argon2, bcrypt, PBKDF2,
 //! RSA) runs with the interpreter detached so other Python threads keep running.
 
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString};
+use pyo3::types::{PyBytes, PyDict, PyString};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-use tenxyte_core::jwt::{self, Algorithm, Key, KeySet as CoreKeySet, SignOptions, VerifyOptions};
+use tenxyte_core::jwt::{
+    self, Algorithm, Family, Key, KeySet as CoreKeySet, SignOptions, VerifyOptions,
+};
 use tenxyte_core::otp::{self, Hotp, OtpKind, OtpSecret, Totp};
 use tenxyte_core::password::{self, policy, Argon2Params, BareBcrypt};
 use tenxyte_core::rbac::{PolicyDocument, Snapshot, Subject};
 use tenxyte_core::secret::{self, SecretKind};
 use tenxyte_core::{Error, ErrorCode};
 
-use crate::convert::{to_py, to_value};
+use crate::clock::now_secs;
+use crate::convert::{to_py, to_py_object, to_value};
 use crate::errors::{guard, invalid, IntoPy};
 
 // ----- helpers --------------------------------------------------------------------------
@@ -295,16 +299,21 @@ pub fn jwt_sign(
 }
 
 /// Verifies a compact JWS/JWT strictly; returns `{"header", "claims", "algorithm"}`.
+///
+/// The hot path of every request: `now=None` reads the host clock here, the key set is
+/// borrowed rather than copied, and the interpreter is detached only when a listed
+/// algorithm is not HMAC (an HMAC check takes less time than releasing the GIL).
 #[pyfunction]
-#[pyo3(signature = (token, keys, *, algorithms, now, leeway=0, issuer=None, audience=None,
-                    require=None, typ=None, max_token_bytes=None, claims_equal=None))]
+#[pyo3(signature = (token, keys, *, algorithms, now=None, leeway=0, issuer=None,
+                    audience=None, require=None, typ=None, max_token_bytes=None,
+                    claims_equal=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn jwt_verify<'py>(
     py: Python<'py>,
     token: &str,
     keys: &KeySet,
-    algorithms: Vec<String>,
-    now: i64,
+    algorithms: &Bound<'py, PyAny>,
+    now: Option<i64>,
     leeway: u64,
     issuer: Option<String>,
     audience: Option<&Bound<'py, PyAny>>,
@@ -313,12 +322,18 @@ pub fn jwt_verify<'py>(
     max_token_bytes: Option<usize>,
     claims_equal: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    if algorithms.is_instance_of::<PyString>() {
+        return Err(PyTypeError::new_err(
+            "algorithms must be a list such as [\"HS256\"], not a string",
+        ));
+    }
+    let algorithms: Vec<String> = algorithms.extract()?;
     let options = guard(|| {
         let algorithms = algorithms
             .iter()
             .map(|a| jwt_alg(a))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut options = VerifyOptions::new(&algorithms, now);
+        let mut options = VerifyOptions::new(&algorithms, now.unwrap_or_else(now_secs));
         options.leeway = leeway;
         options.issuer = issuer;
         options.audience = match audience.map(to_value).transpose()? {
@@ -339,17 +354,22 @@ pub fn jwt_verify<'py>(
         Ok(options)
     })
     .py_err(py)?;
-    let token = token.to_owned();
-    let keys = keys.inner.clone();
-    let verified = py
-        .detach(move || guard(|| jwt::verify(&token, &keys, &options)))
-        .py_err(py)?;
-    let out = serde_json::json!({
-        "header": verified.header,
-        "claims": verified.claims,
-        "algorithm": verified.algorithm.as_str(),
-    });
-    to_py(py, &out)
+    let keys = &keys.inner;
+    let hmac_only = options
+        .algorithms
+        .iter()
+        .all(|a| a.family() == Family::Hmac);
+    let verified = if hmac_only {
+        guard(|| jwt::verify(token, keys, &options))
+    } else {
+        py.detach(|| guard(|| jwt::verify(token, keys, &options)))
+    }
+    .py_err(py)?;
+    let out = PyDict::new(py);
+    out.set_item("header", to_py_object(py, &verified.header)?)?;
+    out.set_item("claims", to_py_object(py, &verified.claims)?)?;
+    out.set_item("algorithm", verified.algorithm.as_str())?;
+    Ok(out.into_any())
 }
 
 /// `(header, claims)` of a token WITHOUT checking anything (for routing by `kid`/`iss`
@@ -360,10 +380,7 @@ pub fn jwt_decode_unverified<'py>(
     token: &str,
 ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
     let (header, claims) = guard(|| jwt::decode_unverified(token)).py_err(py)?;
-    Ok((
-        to_py(py, &Value::Object(header))?,
-        to_py(py, &Value::Object(claims))?,
-    ))
+    Ok((to_py_object(py, &header)?, to_py_object(py, &claims)?))
 }
 
 // ----- passwords ------------------------------------------------------------------------

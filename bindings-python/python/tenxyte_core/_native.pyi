@@ -1,4 +1,5 @@
 # Type stubs of the native module (hand-written: see README.md, "Typing").
+from collections.abc import Sequence
 from os import PathLike
 from typing import Any, final
 
@@ -94,12 +95,12 @@ def jwt_verify(
     token: str,
     keys: KeySet,
     *,
-    algorithms: list[str],
-    now: int,
+    algorithms: Sequence[str],
+    now: int | None = None,
     leeway: int = 0,
     issuer: str | None = None,
-    audience: str | list[str] | None = None,
-    require: list[str] | None = None,
+    audience: str | list[str] | tuple[str, ...] | None = None,
+    require: Sequence[str] | None = None,
     typ: str | None = None,
     max_token_bytes: int | None = None,
     claims_equal: dict[str, Any] | None = None,

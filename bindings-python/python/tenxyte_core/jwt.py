@@ -6,7 +6,6 @@ configuration, never from the token. ``now`` defaults to ``time.time()``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypedDict
 
@@ -55,22 +54,30 @@ def verify(
     ``require`` defaults to ``["exp"]``. Without ``audience``, a token that carries
     ``aud`` is refused (RFC 7519 section 4.1.3).
     """
-    if isinstance(algorithms, str):
-        raise TypeError('algorithms must be a list such as ["HS256"], not a string')
-    aud: str | list[str] | None
-    aud = audience if audience is None or isinstance(audience, str) else list(audience)
+    # Forwarded as is (the native function reads the clock and refuses a bare string
+    # for ``algorithms``): this is every request's hot path.
+    aud: str | list[str] | tuple[str, ...] | None
+    if audience is None or isinstance(audience, (str, list, tuple)):
+        aud = audience
+    else:
+        aud = list(audience)
+    equal: dict[str, Any] | None
+    if claims_equal is None or isinstance(claims_equal, dict):
+        equal = claims_equal
+    else:
+        equal = dict(claims_equal)
     result: Verified = _native.jwt_verify(
         token,
         keys,
-        algorithms=list(algorithms),
-        now=int(time.time()) if now is None else now,
+        algorithms=algorithms,
+        now=now,
         leeway=leeway,
         issuer=issuer,
         audience=aud,
-        require=list(require) if require is not None else None,
+        require=require,
         typ=typ,
         max_token_bytes=max_token_bytes,
-        claims_equal=dict(claims_equal) if claims_equal is not None else None,
+        claims_equal=equal,
     )
     return result
 
