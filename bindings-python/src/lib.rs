@@ -8,6 +8,7 @@
 mod convert;
 mod engine;
 mod errors;
+mod flows;
 mod primitives;
 
 use pyo3::prelude::*;

@@ -244,24 +244,31 @@ class Engine:
         *,
         token: str | None = None,
         request: Mapping[str, Any] | None = None,
+        params: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
         app_id: str | None = None,
         trace_id: str | None = None,
         now: int | None = None,
     ) -> Flow:
-        """A flow by name, to drive yourself (``drive_async`` for an async store).
+        """Any core flow by name, to drive yourself (``drive_async`` for an async store).
 
-        ``name``: ``register``, ``login``, ``refresh``, ``logout``, ``logout_all``,
-        ``me``, ``authenticate``, ``create_agent_token``, ``authorize_agent``,
-        ``bootstrap_application``, ``bootstrap_superuser``; ``token`` and ``request`` are
-        what the typed method of that name sends.
+        ``name`` is one of ``tenxyte_core._native.FLOW_NAMES``: every public flow of the
+        core (the repository's ``docs/flows.md``). ``token`` is the bearer access token,
+        the refresh token for ``refresh``, or the raw ``txa_`` token for the agent-side
+        flows; ``request`` is the flow's request dict (unknown fields are refused);
+        ``params`` are the ids and slugs the flow takes, in the order of the core
+        method's arguments (``suspend_agent_token``: ``[token_id]``;
+        ``change_member_role``: ``[org_id, user_id, role]``). A wrong name, a missing
+        input or one the flow does not take raises ``InputError`` (``invalid_input``)
+        here, before anything runs.
         """
         return self._native.flow(
             name,
             now=_now(now),
             token=token,
             request=dict(request) if request is not None else None,
+            params=list(params),
             ip=client_ip,
             user_agent=user_agent,
             app_id=app_id,
@@ -489,3 +496,777 @@ class Engine:
             "bootstrap_superuser", now=now, request={"email": email, "password": password}
         )
         return user_id
+
+    # ----- every other flow -------------------------------------------------------------
+    #
+    # Thin typed doors onto :meth:`flow`: each builds the request dict of the core flow of
+    # the same name (docs/flows.md) and runs it. A refusal raises the flow's
+    # TenxyteError; an agent's denial is a value (``{"outcome": "denied", ...}``).
+
+    def _call(
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        request: Mapping[str, Any] | None = None,
+        params: Sequence[str] = (),
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> Any:
+        return self.run(
+            self.flow(
+                name,
+                token=token,
+                request=request,
+                params=params,
+                client_ip=client_ip,
+                user_agent=user_agent,
+                now=now,
+            )
+        )
+
+    # 2FA (TOTP and backup codes)
+
+    def setup_2fa(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """Starts 2FA: ``{"secret", "otpauth_uri", "qr_svg", "backup_codes"}``, shown once.
+        Nothing is enforced until :meth:`confirm_2fa` proves the authenticator works."""
+        out: dict[str, Any] = self._call("setup_2fa", access_token, client_ip=client_ip, now=now)
+        return out
+
+    def confirm_2fa(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Enables 2FA with a code from the pending secret: ``{"enabled": true}``."""
+        out: dict[str, Any] = self._call(
+            "confirm_2fa", access_token, request={"code": code}, client_ip=client_ip, now=now
+        )
+        return out
+
+    def disable_2fa(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        password: str = "",
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Turns 2FA off: the password (when the account has one) and a TOTP or backup
+        code, both, so a stolen session alone cannot remove the second factor."""
+        out: dict[str, Any] = self._call(
+            "disable_2fa",
+            access_token,
+            request={"password": password, "code": code},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def regenerate_backup_codes(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Replaces the backup codes (a TOTP code, not a backup code, authorises it):
+        ``{"backup_codes": [...]}``, shown once."""
+        out: dict[str, Any] = self._call(
+            "regenerate_backup_codes",
+            access_token,
+            request={"code": code},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    # Passwords
+
+    def change_password(
+        self,
+        access_token: str,
+        *,
+        old_password: str,
+        new_password: str,
+        device_info: str | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Changes the password: every session ends (this one too) and the answer carries
+        fresh tokens, ``{"sessions_ended", "tokens"}``."""
+        request = _drop_none(
+            old_password=old_password, new_password=new_password, device_info=device_info
+        )
+        out: dict[str, Any] = self._call(
+            "change_password",
+            access_token,
+            request=request,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        return out
+
+    def request_password_reset(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        reset_url: str | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Sends a reset code (and a link with ``reset_url``) by e-mail or SMS:
+        ``{"challenge_id", "expires_in", "message"}``, the same answer whether or not an
+        account matches."""
+        out: dict[str, Any] = self._call(
+            "request_password_reset",
+            request=_drop_none(email=email, phone=phone, reset_url=reset_url),
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def confirm_password_reset(
+        self,
+        *,
+        new_password: str,
+        challenge_id: str = "",
+        code: str = "",
+        token: str | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Sets a new password with the reset code (``challenge_id`` + ``code``) or the
+        link's ``token``; every session ends: ``{"sessions_ended": n}``."""
+        request = _drop_none(
+            challenge_id=challenge_id, code=code, token=token, new_password=new_password
+        )
+        out: dict[str, Any] = self._call(
+            "confirm_password_reset", request=request, client_ip=client_ip, now=now
+        )
+        return out
+
+    # Magic links
+
+    def request_magic_link(
+        self,
+        *,
+        email: str,
+        validation_url: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """E-mails a one-time login link to ``validation_url?token=...``: ``{"message"}``,
+        the same whether or not the address has an account."""
+        out: dict[str, Any] = self._call(
+            "request_magic_link",
+            request={"email": email, "validation_url": validation_url},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def verify_magic_link(
+        self,
+        *,
+        token: str,
+        totp_code: str | None = None,
+        device_info: str | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Opens a session with the link's ``txm_`` token: the token response."""
+        out: dict[str, Any] = self._call(
+            "verify_magic_link",
+            request=_drop_none(token=token, totp_code=totp_code, device_info=device_info),
+            client_ip=client_ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        return out
+
+    # E-mail and phone verification, passwordless phone login
+
+    def request_email_verification(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """Sends a code to the account's e-mail: ``{"challenge_id", "expires_in",
+        "message"}``."""
+        out: dict[str, Any] = self._call(
+            "request_email_verification", access_token, client_ip=client_ip, now=now
+        )
+        return out
+
+    def confirm_email_verification(
+        self,
+        access_token: str,
+        *,
+        challenge_id: str,
+        code: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Marks the e-mail verified with the code sent to it: ``{"verified": true}``."""
+        out: dict[str, Any] = self._call(
+            "confirm_email_verification",
+            access_token,
+            request={"challenge_id": challenge_id, "code": code},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def request_phone_verification(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """Sends a code to the account's phone by SMS: as
+        :meth:`request_email_verification`."""
+        out: dict[str, Any] = self._call(
+            "request_phone_verification", access_token, client_ip=client_ip, now=now
+        )
+        return out
+
+    def confirm_phone_verification(
+        self,
+        access_token: str,
+        *,
+        challenge_id: str,
+        code: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Marks the phone verified with the SMS code: ``{"verified": true}``."""
+        out: dict[str, Any] = self._call(
+            "confirm_phone_verification",
+            access_token,
+            request={"challenge_id": challenge_id, "code": code},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def request_login_code(
+        self, *, phone: str, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """Texts a login code (``otp.login_enabled``): ``{"challenge_id", "expires_in",
+        "message"}``, the same answer for an unknown number."""
+        out: dict[str, Any] = self._call(
+            "request_login_code", request={"phone": phone}, client_ip=client_ip, now=now
+        )
+        return out
+
+    def verify_login_code(
+        self,
+        *,
+        challenge_id: str,
+        code: str,
+        totp_code: str | None = None,
+        device_info: str | None = None,
+        client_ip: str | None = None,
+        user_agent: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Opens a session with the SMS code: the token response."""
+        request = _drop_none(
+            challenge_id=challenge_id, code=code, totp_code=totp_code, device_info=device_info
+        )
+        out: dict[str, Any] = self._call(
+            "verify_login_code",
+            request=request,
+            client_ip=client_ip,
+            user_agent=user_agent,
+            now=now,
+        )
+        return out
+
+    # Agent tokens: lifecycle, HITL, heartbeat, usage, sub-tokens
+
+    def list_agent_tokens(
+        self,
+        access_token: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """The agent tokens the user delegated, a page: ``{"items", "next_cursor"}``."""
+        out: dict[str, Any] = self._call(
+            "list_agent_tokens",
+            access_token,
+            request=_drop_none(cursor=cursor, limit=limit),
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def _agent_token_change(
+        self, name: str, access_token: str, token_id: str, client_ip: str | None, now: int | None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = self._call(
+            name, access_token, params=[token_id], client_ip=client_ip, now=now
+        )
+        return out
+
+    def get_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """One agent token the user delegated (never its hash)."""
+        return self._agent_token_change("get_agent_token", access_token, token_id, client_ip, now)
+
+    def suspend_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Suspends one of the user's agent tokens (reversible): the updated token."""
+        return self._agent_token_change(
+            "suspend_agent_token", access_token, token_id, client_ip, now
+        )
+
+    def reactivate_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Reactivates a suspended agent token (its failure count reset)."""
+        return self._agent_token_change(
+            "reactivate_agent_token", access_token, token_id, client_ip, now
+        )
+
+    def revoke_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Revokes an agent token for good; its sub-tokens stop with it."""
+        return self._agent_token_change(
+            "revoke_agent_token", access_token, token_id, client_ip, now
+        )
+
+    def revoke_all_agent_tokens(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> int:
+        """Revokes every agent token the user delegated; returns how many."""
+        count: int = self._call(
+            "revoke_all_agent_tokens", access_token, client_ip=client_ip, now=now
+        )
+        return count
+
+    def list_pending_actions(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The agents' actions waiting for this user's approval, oldest first."""
+        out: list[dict[str, Any]] = self._call(
+            "list_pending_actions", access_token, client_ip=client_ip, now=now
+        )
+        return out
+
+    def confirm_pending_action(
+        self,
+        access_token: str,
+        *,
+        pending_action_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Approves an agent's pending action (the agent then retries it once with its
+        confirmation token): the decided action."""
+        out: dict[str, Any] = self._call(
+            "confirm_pending_action",
+            access_token,
+            params=[pending_action_id],
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def deny_pending_action(
+        self,
+        access_token: str,
+        *,
+        pending_action_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Refuses an agent's pending action: the decided action."""
+        out: dict[str, Any] = self._call(
+            "deny_pending_action",
+            access_token,
+            params=[pending_action_id],
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def agent_heartbeat(
+        self, raw_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> dict[str, Any]:
+        """The agent's dead man's switch: ``{"token_id", "last_heartbeat_at",
+        "next_due_at"}``."""
+        out: dict[str, Any] = self._call("agent_heartbeat", raw_token, client_ip=client_ip, now=now)
+        return out
+
+    def report_agent_usage(
+        self,
+        raw_token: str,
+        *,
+        cost_usd: int | str | float,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Charges a cost to the agent's budget (an int is micro-USD, a str or float is
+        USD): ``{"outcome": "allowed"}``, or denied ``budget_exceeded`` and suspended."""
+        out: dict[str, Any] = self._call(
+            "report_agent_usage",
+            raw_token,
+            request={"cost_usd": cost_usd},
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def create_agent_sub_token(
+        self,
+        raw_token: str,
+        *,
+        permissions: Sequence[str],
+        agent_id: str | None = None,
+        expires_in_secs: int | None = None,
+        circuit_breaker: Mapping[str, Any] | None = None,
+        dead_mans_switch: Mapping[str, Any] | None = None,
+        budget: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """An agent delegates a narrower token to a sub-agent (each limit at most the
+        parent's): ``{"token", "raw_token"}``, the raw token shown once."""
+        request = _drop_none(
+            permissions=list(permissions),
+            agent_id=agent_id,
+            expires_in_secs=expires_in_secs,
+            circuit_breaker=dict(circuit_breaker) if circuit_breaker is not None else None,
+            dead_mans_switch=dict(dead_mans_switch) if dead_mans_switch is not None else None,
+            budget=dict(budget) if budget is not None else None,
+        )
+        out: dict[str, Any] = self._call(
+            "create_agent_sub_token", raw_token, request=request, client_ip=client_ip, now=now
+        )
+        return out
+
+    def sweep_agents(self, *, now: int | None = None) -> int:
+        """Host-only: suspends agent tokens whose heartbeat is overdue (schedule it, or
+        let :meth:`maintenance` run it); returns how many."""
+        count: int = self._call("sweep_agents", now=now)
+        return count
+
+    # Organizations
+
+    def create_organization(
+        self,
+        access_token: str,
+        *,
+        name: str,
+        slug: str,
+        parent_id: str | None = None,
+        max_members: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Creates an organization (under ``parent_id`` when given, which needs its
+        owner); the caller becomes its owner. Returns the organization."""
+        request = _drop_none(
+            name=name,
+            slug=slug,
+            max_members=max_members,
+            metadata=dict(metadata) if metadata is not None else None,
+        )
+        out: dict[str, Any]
+        if parent_id is None:
+            out = self._call(
+                "create_organization", access_token, request=request, client_ip=client_ip, now=now
+            )
+        else:
+            out = self._call(
+                "create_child_organization",
+                access_token,
+                request=request,
+                params=[parent_id],
+                client_ip=client_ip,
+                now=now,
+            )
+        return out
+
+    def organization_by_slug(
+        self,
+        access_token: str,
+        *,
+        slug: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """An organization the user belongs to: ``{"organization", "role", "via_org"}``."""
+        out: dict[str, Any] = self._call(
+            "organization_by_slug", access_token, params=[slug], client_ip=client_ip, now=now
+        )
+        return out
+
+    def my_organizations(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The user's organizations: ``[{"organization", "role", "status"}]``."""
+        out: list[dict[str, Any]] = self._call(
+            "my_organizations", access_token, client_ip=client_ip, now=now
+        )
+        return out
+
+    def list_members(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The organization's members: ``[{"user_id", "email", "role", "status", ...}]``."""
+        out: list[dict[str, Any]] = self._call(
+            "list_members", access_token, params=[org_id], client_ip=client_ip, now=now
+        )
+        return out
+
+    def invite_member(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        email: str,
+        role: str | None = None,
+        accept_url: str | None = None,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """E-mails an invitation (its ``txi_`` token is only in the message): the
+        invitation, without token or hash."""
+        request = _drop_none(org_id=org_id, email=email, role=role, accept_url=accept_url)
+        out: dict[str, Any] = self._call(
+            "invite_member", access_token, request=request, client_ip=client_ip, now=now
+        )
+        return out
+
+    def accept_invitation(
+        self,
+        access_token: str,
+        *,
+        invitation_token: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Joins the organization with the invitation's ``txi_`` token (the account's
+        e-mail must be the invited one): the active membership."""
+        out: dict[str, Any] = self._call(
+            "accept_invitation",
+            access_token,
+            params=[invitation_token],
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def change_member_role(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        user_id: str,
+        role: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Gives a member another role: the membership."""
+        out: dict[str, Any] = self._call(
+            "change_member_role",
+            access_token,
+            params=[org_id, user_id, role],
+            client_ip=client_ip,
+            now=now,
+        )
+        return out
+
+    def remove_member(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        user_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Removes a member (the last owner cannot go): the removed membership."""
+        out: dict[str, Any] = self._call(
+            "remove_member", access_token, params=[org_id, user_id], client_ip=client_ip, now=now
+        )
+        return out
+
+    # Applications (API clients)
+
+    def create_application(
+        self,
+        access_token: str,
+        *,
+        name: str,
+        description: str = "",
+        allowed_origins: Sequence[str] = (),
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Creates an application (``applications.create``): ``{"application",
+        "access_secret"}``, the secret shown once."""
+        request = {
+            "name": name,
+            "description": description,
+            "allowed_origins": list(allowed_origins),
+        }
+        out: dict[str, Any] = self._call(
+            "create_application", access_token, request=request, client_ip=client_ip, now=now
+        )
+        return out
+
+    def list_applications(
+        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Every application, oldest first (``applications.view``)."""
+        out: list[dict[str, Any]] = self._call(
+            "list_applications", access_token, client_ip=client_ip, now=now
+        )
+        return out
+
+    def _application_change(
+        self, name: str, access_token: str, app_id: str, client_ip: str | None, now: int | None
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = self._call(
+            name, access_token, params=[app_id], client_ip=client_ip, now=now
+        )
+        return out
+
+    def get_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """One application (never its secret's hash)."""
+        return self._application_change("get_application", access_token, app_id, client_ip, now)
+
+    def regenerate_application_secret(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Rotates the application's secret (the old one fails from now on):
+        ``{"application", "access_secret"}``."""
+        return self._application_change(
+            "regenerate_application_secret", access_token, app_id, client_ip, now
+        )
+
+    def disable_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Disables an application: its credentials answer ``application_disabled``."""
+        return self._application_change("disable_application", access_token, app_id, client_ip, now)
+
+    def enable_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        client_ip: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Enables a disabled application again."""
+        return self._application_change("enable_application", access_token, app_id, client_ip, now)
+
+    def verify_application(
+        self, *, access_key: str, access_secret: str, now: int | None = None
+    ) -> dict[str, Any]:
+        """Checks ``X-Access-Key`` / ``X-Access-Secret``: the application, or
+        ``application_invalid`` / ``application_disabled``."""
+        out: dict[str, Any] = self._call(
+            "verify_application", params=[access_key, access_secret], now=now
+        )
+        return out
+
+    # Host-only: audit trail and maintenance
+
+    def audit_query(
+        self,
+        *,
+        user_id: str | None = None,
+        org_id: str | None = None,
+        agent_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        now: int | None = None,
+    ) -> dict[str, Any]:
+        """Host-only: a page of audit events, oldest first, for at most one of user,
+        organization or agent: ``{"items", "next_cursor"}``."""
+        request = _drop_none(
+            user_id=user_id,
+            org_id=org_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            action=action,
+            limit=limit,
+            cursor=cursor,
+        )
+        out: dict[str, Any] = self._call("audit_query", request=request, now=now)
+        return out
+
+    def maintenance(self, *, max_scan: int | None = None, now: int | None = None) -> dict[str, Any]:
+        """Host-only, scheduled: deletes expired records a store's TTL left behind and
+        runs the agents' heartbeat sweep; ``more: true`` when a scan stopped at
+        ``max_scan``. Idempotent, safe to run twice at once."""
+        out: dict[str, Any] = self._call(
+            "maintenance", request=_drop_none(max_scan=max_scan), now=now
+        )
+        return out
