@@ -15,26 +15,23 @@ use std::sync::{Mutex, TryLockError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use tenxyte_core::agent::AgentRequest;
 use tenxyte_core::config::{Preset, Settings};
 use tenxyte_core::drive::{Flow as CoreFlow, Step};
 use tenxyte_core::http::guard::{GuardDecision, Requirement};
 use tenxyte_core::http::Request;
 use tenxyte_core::jwt::Key;
 use tenxyte_core::rbac::PolicyDocument;
-use tenxyte_core::service::agents::CreateAgentTokenRequest;
-use tenxyte_core::service::applications::CreateApplicationRequest;
-use tenxyte_core::service::auth::{LoginRequest, LogoutRequest, Principal, RegisterRequest};
-use tenxyte_core::service::users::public_view;
 use tenxyte_core::service::{Engine as CoreEngine, RequestContext};
 use tenxyte_core::store::{Op, OpResult, SyncStore};
 use tenxyte_core::{http, Error, ErrorCode};
 use tenxyte_stores::{ManualClock, MessageLog, Outbox};
 
+use crate::clock::now_secs;
 use crate::convert::{to_py, to_value};
 use crate::errors::{guard, invalid, to_pyerr, IntoPy};
+use crate::flows;
 use crate::primitives::KeySet;
 
 fn internal(e: impl std::fmt::Display) -> Error {
@@ -45,22 +42,15 @@ fn protocol(message: &str) -> Error {
     Error::new(ErrorCode::FlowProtocol, message.to_owned())
 }
 
-fn encode<T: Serialize>(value: T) -> Result<Out, Error> {
+pub(crate) fn encode<T: Serialize>(value: T) -> Result<Out, Error> {
     serde_json::to_value(value).map(Out::Json).map_err(internal)
-}
-
-fn now_secs() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 // ----- erased flows ---------------------------------------------------------------------
 
 /// A finished flow's output, before conversion to Python.
 #[derive(Clone)]
-enum Out {
+pub(crate) enum Out {
     Json(Value),
     Response(http::Response),
     Guard(GuardDecision),
@@ -72,7 +62,7 @@ enum Stepped {
 }
 
 /// A core flow with its output type erased (a pyclass cannot be generic).
-trait Erased: Send {
+pub(crate) trait Erased: Send {
     fn start(&mut self) -> Result<Step<Out>, Error>;
     fn resume(&mut self, seq: u32, result: OpResult) -> Result<Step<Out>, Error>;
     fn run(&mut self, store: &mut dyn SyncStore) -> Result<Out, Error>;
@@ -113,7 +103,10 @@ impl<T: 'static> Erased for Typed<T> {
     }
 }
 
-fn erase<T: 'static>(flow: CoreFlow<T>, convert: fn(T) -> Result<Out, Error>) -> Box<dyn Erased> {
+pub(crate) fn erase<T: 'static>(
+    flow: CoreFlow<T>,
+    convert: fn(T) -> Result<Out, Error>,
+) -> Box<dyn Erased> {
     Box::new(Typed { flow, convert })
 }
 
@@ -549,17 +542,6 @@ pub struct Engine {
     engine: CoreEngine,
 }
 
-fn principal_view(p: Principal) -> Result<Out, Error> {
-    Ok(Out::Json(json!({
-        "user": public_view(&p.user),
-        "session_id": p.session_id,
-        "jti": p.jti,
-        "expires_at": p.expires_at,
-        "app_id": p.app_id,
-        "scope": p.scope,
-    })))
-}
-
 fn settings_of(settings: Option<Value>, preset: Option<&str>) -> Result<Settings, Error> {
     let mut doc = match settings {
         None | Some(Value::Null) => serde_json::Map::new(),
@@ -578,7 +560,7 @@ fn settings_of(settings: Option<Value>, preset: Option<&str>) -> Result<Settings
     Settings::from_value(Value::Object(doc))
 }
 
-fn parse_request<T: serde::de::DeserializeOwned>(
+pub(crate) fn parse_request<T: serde::de::DeserializeOwned>(
     value: Option<Value>,
     what: &str,
 ) -> Result<T, Error> {
@@ -587,18 +569,6 @@ fn parse_request<T: serde::de::DeserializeOwned>(
         Some(v) => v,
     };
     serde_json::from_value(value).map_err(|e| invalid(format!("invalid {what} request: {e}")))
-}
-
-/// `bootstrap_superuser`'s request.
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SuperuserRequest {
-    email: String,
-    password: String,
-}
-
-fn token_of(token: Option<String>, what: &str) -> Result<String, Error> {
-    token.ok_or_else(|| invalid(format!("{what} needs a token")))
 }
 
 #[pymethods]
@@ -643,15 +613,14 @@ impl Engine {
         Ok(Engine { engine })
     }
 
-    /// A flow by name: `register`, `login`, `refresh`, `logout`, `logout_all`, `me`,
-    /// `authenticate`, `create_agent_token`, `authorize_agent`, and the host-only
-    /// bootstrap flows `bootstrap_application` (`{name, description, allowed_origins}`)
-    /// and `bootstrap_superuser` (`{email, password}`), which take no token and are never
-    /// routed over HTTP. `token` is the bearer access token (the refresh token for
-    /// `refresh`, the raw agent token for `authorize_agent`); `request` is the flow's
-    /// request dict.
-    #[pyo3(signature = (name, *, now, token=None, request=None, ip=None, user_agent=None,
-                        app_id=None, trace_id=None))]
+    /// A flow by name: every public flow of the core's `service::Engine`
+    /// (`FLOW_NAMES`). `token` is the bearer access token (the refresh token for
+    /// `refresh`, the raw agent token for the agent-side flows); `request` is the flow's
+    /// request dict; `params` are the ids and slugs it takes, in the order of the core
+    /// method's arguments. A wrong name, a missing input or one the flow does not take
+    /// is `invalid_input`.
+    #[pyo3(signature = (name, *, now, token=None, request=None, params=None, ip=None,
+                        user_agent=None, app_id=None, trace_id=None))]
     #[allow(clippy::too_many_arguments)]
     fn flow(
         &self,
@@ -660,6 +629,7 @@ impl Engine {
         now: i64,
         token: Option<String>,
         request: Option<&Bound<'_, PyAny>>,
+        params: Option<&Bound<'_, PyAny>>,
         ip: Option<String>,
         user_agent: Option<String>,
         app_id: Option<String>,
@@ -672,95 +642,14 @@ impl Engine {
             app_id,
             trace_id,
         };
-        let e = &self.engine;
-        let (flow, name): (Box<dyn Erased>, &'static str) = guard(|| {
+        let (flow, name) = guard(|| {
             let body = request.map(to_value).transpose()?;
-            Ok(match name {
-                "register" => (
-                    erase(
-                        e.register(parse_request::<RegisterRequest>(body, "register")?, ctx),
-                        encode,
-                    ),
-                    "register",
-                ),
-                "login" => (
-                    erase(
-                        e.login(parse_request::<LoginRequest>(body, "login")?, ctx),
-                        encode,
-                    ),
-                    "login",
-                ),
-                "refresh" => (
-                    erase(e.refresh(token_of(token, "refresh")?, ctx), encode),
-                    "refresh",
-                ),
-                "logout" => (
-                    erase(
-                        e.logout(
-                            token_of(token, "logout")?,
-                            parse_request::<LogoutRequest>(body, "logout")?,
-                            ctx,
-                        ),
-                        encode,
-                    ),
-                    "logout",
-                ),
-                "logout_all" => (
-                    erase(e.logout_all(token_of(token, "logout_all")?, ctx), encode),
-                    "logout_all",
-                ),
-                "me" => (erase(e.me(token_of(token, "me")?, ctx), encode), "me"),
-                "authenticate" => (
-                    erase(
-                        e.authenticate(token_of(token, "authenticate")?, ctx),
-                        principal_view,
-                    ),
-                    "authenticate",
-                ),
-                "create_agent_token" => (
-                    erase(
-                        e.create_agent_token(
-                            token_of(token, "create_agent_token")?,
-                            parse_request::<CreateAgentTokenRequest>(body, "create_agent_token")?,
-                            ctx,
-                        ),
-                        encode,
-                    ),
-                    "create_agent_token",
-                ),
-                "authorize_agent" => (
-                    erase(
-                        e.authorize_agent(
-                            token_of(token, "authorize_agent")?,
-                            parse_request::<AgentRequest>(body, "authorize_agent")?,
-                            ctx,
-                        ),
-                        encode,
-                    ),
-                    "authorize_agent",
-                ),
-                "bootstrap_application" => (
-                    erase(
-                        e.bootstrap_application(
-                            parse_request::<CreateApplicationRequest>(
-                                body,
-                                "bootstrap_application",
-                            )?,
-                            ctx,
-                        ),
-                        encode,
-                    ),
-                    "bootstrap_application",
-                ),
-                "bootstrap_superuser" => {
-                    let req = parse_request::<SuperuserRequest>(body, "bootstrap_superuser")?;
-                    (
-                        erase(e.bootstrap_superuser(req.email, req.password, ctx), encode),
-                        "bootstrap_superuser",
-                    )
-                }
-                other => return Err(invalid(format!("unknown flow {other:?}"))),
-            })
+            let params = match params.map(to_value).transpose()? {
+                None | Some(Value::Null) => Vec::new(),
+                Some(v) => serde_json::from_value(v)
+                    .map_err(|_| invalid(format!("{name}: params must be a list of strings")))?,
+            };
+            flows::build(&self.engine, name, token, body, params, ctx)
         })
         .py_err(py)?;
         Ok(Flow::new(flow, now, name))
@@ -872,5 +761,7 @@ pub fn register(m: &Bound<'_, pyo3::types::PyModule>) -> PyResult<()> {
     m.add_class::<Flow>()?;
     m.add_class::<MemoryStore>()?;
     m.add_class::<SqliteStore>()?;
+    let names: Vec<&str> = flows::FLOWS.iter().map(|(n, _)| *n).collect();
+    m.add("FLOW_NAMES", PyTuple::new(m.py(), names)?)?;
     Ok(())
 }

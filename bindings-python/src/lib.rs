@@ -9,6 +9,7 @@ mod clock;
 mod convert;
 mod engine;
 mod errors;
+mod flows;
 mod primitives;
 
 use pyo3::prelude::*;

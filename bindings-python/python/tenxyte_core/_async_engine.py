@@ -20,13 +20,21 @@ runs to its end, and its result is dropped.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from ._drive import drive, drive_async
 from ._engine import Engine, GuardDecision, Headers
 from ._native import Flow, KeySet, MemoryStore, SqliteStore
+
+if TYPE_CHECKING:
+    from typing_extensions import Concatenate, ParamSpec
+
+    _P = ParamSpec("_P")
+
+_R = TypeVar("_R")
 
 __all__ = ["AsyncEngine"]
 
@@ -49,6 +57,22 @@ def _built(flow: object) -> Flow:
     if not isinstance(flow, Flow):  # pragma: no cover - _FlowBuilder.run returns its flow
         raise TypeError(f"expected a Flow, got {type(flow).__name__}")
     return flow
+
+
+def _awaited(
+    method: Callable[Concatenate[Engine, _P], _R],
+) -> Callable[Concatenate[AsyncEngine, _P], Coroutine[Any, Any, _R]]:
+    """The :class:`AsyncEngine` method of an :class:`Engine` typed flow: the same
+    signature and docstring, the request built by the very same method (on the
+    engine's :class:`_FlowBuilder`), the flow awaited on this engine's store."""
+
+    @functools.wraps(method)
+    async def awaited(self: AsyncEngine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        flow = _built(method(self._flows, *args, **kwargs))
+        result: _R = await self.run(flow)
+        return result
+
+    return awaited
 
 
 def _is_async_store(store: object) -> bool:
@@ -127,17 +151,19 @@ class AsyncEngine:
         *,
         token: str | None = None,
         request: Mapping[str, Any] | None = None,
+        params: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
         app_id: str | None = None,
         trace_id: str | None = None,
         now: int | None = None,
     ) -> Flow:
-        """:meth:`Engine.flow`: a flow by name, not started."""
+        """:meth:`Engine.flow`: any core flow by name, not started."""
         return self._flows.flow(
             name,
             token=token,
             request=request,
+            params=params,
             client_ip=client_ip,
             user_agent=user_agent,
             app_id=app_id,
@@ -390,3 +416,61 @@ class AsyncEngine:
         )
         result: dict[str, Any] = await self.run(_built(flow))
         return result
+
+    # ----- every other flow: Engine's typed methods, awaited --------------------------
+    # (the signature and docstring are Engine's; the result is awaited)
+
+    setup_2fa = _awaited(Engine.setup_2fa)
+    confirm_2fa = _awaited(Engine.confirm_2fa)
+    disable_2fa = _awaited(Engine.disable_2fa)
+    regenerate_backup_codes = _awaited(Engine.regenerate_backup_codes)
+
+    change_password = _awaited(Engine.change_password)
+    request_password_reset = _awaited(Engine.request_password_reset)
+    confirm_password_reset = _awaited(Engine.confirm_password_reset)
+
+    request_magic_link = _awaited(Engine.request_magic_link)
+    verify_magic_link = _awaited(Engine.verify_magic_link)
+
+    request_email_verification = _awaited(Engine.request_email_verification)
+    confirm_email_verification = _awaited(Engine.confirm_email_verification)
+    request_phone_verification = _awaited(Engine.request_phone_verification)
+    confirm_phone_verification = _awaited(Engine.confirm_phone_verification)
+
+    request_login_code = _awaited(Engine.request_login_code)
+    verify_login_code = _awaited(Engine.verify_login_code)
+
+    list_agent_tokens = _awaited(Engine.list_agent_tokens)
+    get_agent_token = _awaited(Engine.get_agent_token)
+    suspend_agent_token = _awaited(Engine.suspend_agent_token)
+    reactivate_agent_token = _awaited(Engine.reactivate_agent_token)
+    revoke_agent_token = _awaited(Engine.revoke_agent_token)
+    revoke_all_agent_tokens = _awaited(Engine.revoke_all_agent_tokens)
+
+    list_pending_actions = _awaited(Engine.list_pending_actions)
+    confirm_pending_action = _awaited(Engine.confirm_pending_action)
+    deny_pending_action = _awaited(Engine.deny_pending_action)
+    agent_heartbeat = _awaited(Engine.agent_heartbeat)
+    report_agent_usage = _awaited(Engine.report_agent_usage)
+    create_agent_sub_token = _awaited(Engine.create_agent_sub_token)
+    sweep_agents = _awaited(Engine.sweep_agents)
+
+    create_organization = _awaited(Engine.create_organization)
+    organization_by_slug = _awaited(Engine.organization_by_slug)
+    my_organizations = _awaited(Engine.my_organizations)
+    list_members = _awaited(Engine.list_members)
+    invite_member = _awaited(Engine.invite_member)
+    accept_invitation = _awaited(Engine.accept_invitation)
+    change_member_role = _awaited(Engine.change_member_role)
+    remove_member = _awaited(Engine.remove_member)
+
+    create_application = _awaited(Engine.create_application)
+    list_applications = _awaited(Engine.list_applications)
+    get_application = _awaited(Engine.get_application)
+    regenerate_application_secret = _awaited(Engine.regenerate_application_secret)
+    disable_application = _awaited(Engine.disable_application)
+    enable_application = _awaited(Engine.enable_application)
+    verify_application = _awaited(Engine.verify_application)
+
+    audit_query = _awaited(Engine.audit_query)
+    maintenance = _awaited(Engine.maintenance)

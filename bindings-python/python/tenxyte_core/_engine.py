@@ -12,11 +12,25 @@ from __future__ import annotations
 import json as _json
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Literal, Union
 
 from . import _native
 from ._drive import drive
 from ._native import Flow, KeySet, MemoryStore, SqliteStore
+
+if TYPE_CHECKING:
+    from typing_extensions import TypedDict, Unpack
+
+    class _Context(TypedDict, total=False):
+        """The request context every typed flow method takes as keywords."""
+
+        #: The client's IP after trusted proxies (rate limits, audit, same-device checks).
+        client_ip: str | None
+        #: The device description (sessions).
+        user_agent: str | None
+        #: Unix seconds; ``None``: the current time.
+        now: int | None
+
 
 __all__ = ["Engine", "GuardDecision", "Headers"]
 
@@ -244,24 +258,31 @@ class Engine:
         *,
         token: str | None = None,
         request: Mapping[str, Any] | None = None,
+        params: Sequence[str] = (),
         client_ip: str | None = None,
         user_agent: str | None = None,
         app_id: str | None = None,
         trace_id: str | None = None,
         now: int | None = None,
     ) -> Flow:
-        """A flow by name, to drive yourself (``drive_async`` for an async store).
+        """Any core flow by name, to drive yourself (``drive_async`` for an async store).
 
-        ``name``: ``register``, ``login``, ``refresh``, ``logout``, ``logout_all``,
-        ``me``, ``authenticate``, ``create_agent_token``, ``authorize_agent``,
-        ``bootstrap_application``, ``bootstrap_superuser``; ``token`` and ``request`` are
-        what the typed method of that name sends.
+        ``name`` is one of ``tenxyte_core._native.FLOW_NAMES``: every public flow of the
+        core (the repository's ``docs/flows.md``). ``token`` is the bearer access token,
+        the refresh token for ``refresh``, or the raw ``txa_`` token for the agent-side
+        flows; ``request`` is the flow's request dict (unknown fields are refused);
+        ``params`` are the ids and slugs the flow takes, in the order of the core
+        method's arguments (``suspend_agent_token``: ``[token_id]``;
+        ``change_member_role``: ``[org_id, user_id, role]``). A wrong name, a missing
+        input or one the flow does not take raises ``InputError`` (``invalid_input``)
+        here, before anything runs.
         """
         return self._native.flow(
             name,
             now=_now(now),
             token=token,
             request=dict(request) if request is not None else None,
+            params=list(params),
             ip=client_ip,
             user_agent=user_agent,
             app_id=app_id,
@@ -489,3 +510,617 @@ class Engine:
             "bootstrap_superuser", now=now, request={"email": email, "password": password}
         )
         return user_id
+
+    # ----- every other flow -------------------------------------------------------------
+    #
+    # Thin typed doors onto :meth:`flow`: each builds the request dict of the core flow of
+    # the same name (docs/flows.md) and runs it. Each also takes the keywords
+    # ``client_ip``, ``user_agent`` and ``now`` (the request context). A refusal raises
+    # the flow's TenxyteError; an agent's denial is a value (``{"outcome": "denied"}``).
+
+    def _call(
+        self,
+        name: str,
+        token: str | None = None,
+        *,
+        request: Mapping[str, Any] | None = None,
+        params: Sequence[str] = (),
+        **ctx: Unpack[_Context],
+    ) -> Any:
+        return self.run(
+            self.flow(
+                name,
+                token=token,
+                request=request,
+                params=params,
+                **ctx,
+            )
+        )
+
+    def _one(self, name: str, token: str | None = None, **fields: Any) -> dict[str, Any]:
+        out: dict[str, Any] = self._call(name, token, **fields)
+        return out
+
+    def _many(self, name: str, token: str | None = None, **fields: Any) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = self._call(name, token, **fields)
+        return out
+
+    # 2FA (TOTP and backup codes)
+
+    def setup_2fa(self, access_token: str, **ctx: Unpack[_Context]) -> dict[str, Any]:
+        """Starts 2FA: ``{"secret", "otpauth_uri", "qr_svg", "backup_codes"}``, shown once.
+        Nothing is enforced until :meth:`confirm_2fa` proves the authenticator works."""
+        return self._one("setup_2fa", access_token, **ctx)
+
+    def confirm_2fa(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Enables 2FA with a code from the pending secret: ``{"enabled": true}``."""
+        return self._one("confirm_2fa", access_token, request={"code": code}, **ctx)
+
+    def disable_2fa(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        password: str = "",
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Turns 2FA off: the password (when the account has one) and a TOTP or backup
+        code, both, so a stolen session alone cannot remove the second factor."""
+        return self._one(
+            "disable_2fa",
+            access_token,
+            request={"password": password, "code": code},
+            **ctx,
+        )
+
+    def regenerate_backup_codes(
+        self,
+        access_token: str,
+        *,
+        code: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Replaces the backup codes (a TOTP code, not a backup code, authorises it):
+        ``{"backup_codes": [...]}``, shown once."""
+        return self._one(
+            "regenerate_backup_codes",
+            access_token,
+            request={"code": code},
+            **ctx,
+        )
+
+    # Passwords
+
+    def change_password(
+        self,
+        access_token: str,
+        *,
+        old_password: str,
+        new_password: str,
+        device_info: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Changes the password: every session ends (this one too) and the answer carries
+        fresh tokens, ``{"sessions_ended", "tokens"}``."""
+        request = _drop_none(
+            old_password=old_password, new_password=new_password, device_info=device_info
+        )
+        return self._one(
+            "change_password",
+            access_token,
+            request=request,
+            **ctx,
+        )
+
+    def request_password_reset(
+        self,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        reset_url: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Sends a reset code (and a link with ``reset_url``) by e-mail or SMS:
+        ``{"challenge_id", "expires_in", "message"}``, the same answer whether or not an
+        account matches."""
+        return self._one(
+            "request_password_reset",
+            request=_drop_none(email=email, phone=phone, reset_url=reset_url),
+            **ctx,
+        )
+
+    def confirm_password_reset(
+        self,
+        *,
+        new_password: str,
+        challenge_id: str = "",
+        code: str = "",
+        token: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Sets a new password with the reset code (``challenge_id`` + ``code``) or the
+        link's ``token``; every session ends: ``{"sessions_ended": n}``."""
+        request = _drop_none(
+            challenge_id=challenge_id, code=code, token=token, new_password=new_password
+        )
+        return self._one("confirm_password_reset", request=request, **ctx)
+
+    # Magic links
+
+    def request_magic_link(
+        self,
+        *,
+        email: str,
+        validation_url: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """E-mails a one-time login link to ``validation_url?token=...``: ``{"message"}``,
+        the same whether or not the address has an account."""
+        return self._one(
+            "request_magic_link",
+            request={"email": email, "validation_url": validation_url},
+            **ctx,
+        )
+
+    def verify_magic_link(
+        self,
+        *,
+        token: str,
+        totp_code: str | None = None,
+        device_info: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Opens a session with the link's ``txm_`` token: the token response."""
+        return self._one(
+            "verify_magic_link",
+            request=_drop_none(token=token, totp_code=totp_code, device_info=device_info),
+            **ctx,
+        )
+
+    # E-mail and phone verification, passwordless phone login
+
+    def request_email_verification(
+        self, access_token: str, **ctx: Unpack[_Context]
+    ) -> dict[str, Any]:
+        """Sends a code to the account's e-mail: ``{"challenge_id", "expires_in",
+        "message"}``."""
+        return self._one("request_email_verification", access_token, **ctx)
+
+    def confirm_email_verification(
+        self,
+        access_token: str,
+        *,
+        challenge_id: str,
+        code: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Marks the e-mail verified with the code sent to it: ``{"verified": true}``."""
+        return self._one(
+            "confirm_email_verification",
+            access_token,
+            request={"challenge_id": challenge_id, "code": code},
+            **ctx,
+        )
+
+    def request_phone_verification(
+        self, access_token: str, **ctx: Unpack[_Context]
+    ) -> dict[str, Any]:
+        """Sends a code to the account's phone by SMS: as
+        :meth:`request_email_verification`."""
+        return self._one("request_phone_verification", access_token, **ctx)
+
+    def confirm_phone_verification(
+        self,
+        access_token: str,
+        *,
+        challenge_id: str,
+        code: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Marks the phone verified with the SMS code: ``{"verified": true}``."""
+        return self._one(
+            "confirm_phone_verification",
+            access_token,
+            request={"challenge_id": challenge_id, "code": code},
+            **ctx,
+        )
+
+    def request_login_code(self, *, phone: str, **ctx: Unpack[_Context]) -> dict[str, Any]:
+        """Texts a login code (``otp.login_enabled``): ``{"challenge_id", "expires_in",
+        "message"}``, the same answer for an unknown number."""
+        return self._one("request_login_code", request={"phone": phone}, **ctx)
+
+    def verify_login_code(
+        self,
+        *,
+        challenge_id: str,
+        code: str,
+        totp_code: str | None = None,
+        device_info: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Opens a session with the SMS code: the token response."""
+        request = _drop_none(
+            challenge_id=challenge_id, code=code, totp_code=totp_code, device_info=device_info
+        )
+        return self._one(
+            "verify_login_code",
+            request=request,
+            **ctx,
+        )
+
+    # Agent tokens: lifecycle, HITL, heartbeat, usage, sub-tokens
+
+    def list_agent_tokens(
+        self,
+        access_token: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """The agent tokens the user delegated, a page: ``{"items", "next_cursor"}``."""
+        return self._one(
+            "list_agent_tokens",
+            access_token,
+            request=_drop_none(cursor=cursor, limit=limit),
+            **ctx,
+        )
+
+    def get_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """One agent token the user delegated (never its hash)."""
+        return self._one("get_agent_token", access_token, params=[token_id], **ctx)
+
+    def suspend_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Suspends one of the user's agent tokens (reversible): the updated token."""
+        return self._one("suspend_agent_token", access_token, params=[token_id], **ctx)
+
+    def reactivate_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Reactivates a suspended agent token (its failure count reset)."""
+        return self._one("reactivate_agent_token", access_token, params=[token_id], **ctx)
+
+    def revoke_agent_token(
+        self,
+        access_token: str,
+        *,
+        token_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Revokes an agent token for good; its sub-tokens stop with it."""
+        return self._one("revoke_agent_token", access_token, params=[token_id], **ctx)
+
+    def revoke_all_agent_tokens(self, access_token: str, **ctx: Unpack[_Context]) -> int:
+        """Revokes every agent token the user delegated; returns how many."""
+        count: int = self._call("revoke_all_agent_tokens", access_token, **ctx)
+        return count
+
+    def list_pending_actions(
+        self, access_token: str, **ctx: Unpack[_Context]
+    ) -> list[dict[str, Any]]:
+        """The agents' actions waiting for this user's approval, oldest first."""
+        return self._many("list_pending_actions", access_token, **ctx)
+
+    def confirm_pending_action(
+        self,
+        access_token: str,
+        *,
+        pending_action_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Approves an agent's pending action (the agent then retries it once with its
+        confirmation token): the decided action."""
+        return self._one(
+            "confirm_pending_action",
+            access_token,
+            params=[pending_action_id],
+            **ctx,
+        )
+
+    def deny_pending_action(
+        self,
+        access_token: str,
+        *,
+        pending_action_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Refuses an agent's pending action: the decided action."""
+        return self._one(
+            "deny_pending_action",
+            access_token,
+            params=[pending_action_id],
+            **ctx,
+        )
+
+    def agent_heartbeat(self, raw_token: str, **ctx: Unpack[_Context]) -> dict[str, Any]:
+        """The agent's dead man's switch: ``{"token_id", "last_heartbeat_at",
+        "next_due_at"}``."""
+        return self._one("agent_heartbeat", raw_token, **ctx)
+
+    def report_agent_usage(
+        self,
+        raw_token: str,
+        *,
+        cost_usd: int | str | float,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Charges a cost to the agent's budget (an int is micro-USD, a str or float is
+        USD): ``{"outcome": "allowed"}``, or denied ``budget_exceeded`` and suspended."""
+        return self._one(
+            "report_agent_usage",
+            raw_token,
+            request={"cost_usd": cost_usd},
+            **ctx,
+        )
+
+    def create_agent_sub_token(
+        self,
+        raw_token: str,
+        *,
+        permissions: Sequence[str],
+        agent_id: str | None = None,
+        expires_in_secs: int | None = None,
+        circuit_breaker: Mapping[str, Any] | None = None,
+        dead_mans_switch: Mapping[str, Any] | None = None,
+        budget: Mapping[str, Any] | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """An agent delegates a narrower token to a sub-agent (each limit at most the
+        parent's): ``{"token", "raw_token"}``, the raw token shown once."""
+        request = _drop_none(
+            permissions=list(permissions),
+            agent_id=agent_id,
+            expires_in_secs=expires_in_secs,
+            circuit_breaker=dict(circuit_breaker) if circuit_breaker is not None else None,
+            dead_mans_switch=dict(dead_mans_switch) if dead_mans_switch is not None else None,
+            budget=dict(budget) if budget is not None else None,
+        )
+        return self._one("create_agent_sub_token", raw_token, request=request, **ctx)
+
+    def sweep_agents(self, **ctx: Unpack[_Context]) -> int:
+        """Host-only: suspends agent tokens whose heartbeat is overdue (schedule it, or
+        let :meth:`maintenance` run it); returns how many."""
+        count: int = self._call("sweep_agents", **ctx)
+        return count
+
+    # Organizations
+
+    def create_organization(
+        self,
+        access_token: str,
+        *,
+        name: str,
+        slug: str,
+        parent_id: str | None = None,
+        max_members: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Creates an organization (under ``parent_id`` when given, which needs its
+        owner); the caller becomes its owner. Returns the organization."""
+        request = _drop_none(
+            name=name,
+            slug=slug,
+            max_members=max_members,
+            metadata=dict(metadata) if metadata is not None else None,
+        )
+        if parent_id is None:
+            return self._one("create_organization", access_token, request=request, **ctx)
+        return self._one(
+            "create_child_organization", access_token, request=request, params=[parent_id], **ctx
+        )
+
+    def organization_by_slug(
+        self,
+        access_token: str,
+        *,
+        slug: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """An organization the user belongs to: ``{"organization", "role", "via_org"}``."""
+        return self._one("organization_by_slug", access_token, params=[slug], **ctx)
+
+    def my_organizations(self, access_token: str, **ctx: Unpack[_Context]) -> list[dict[str, Any]]:
+        """The user's organizations: ``[{"organization", "role", "status"}]``."""
+        return self._many("my_organizations", access_token, **ctx)
+
+    def list_members(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        **ctx: Unpack[_Context],
+    ) -> list[dict[str, Any]]:
+        """The organization's members: ``[{"user_id", "email", "role", "status", ...}]``."""
+        return self._many("list_members", access_token, params=[org_id], **ctx)
+
+    def invite_member(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        email: str,
+        role: str | None = None,
+        accept_url: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """E-mails an invitation (its ``txi_`` token is only in the message): the
+        invitation, without token or hash."""
+        request = _drop_none(org_id=org_id, email=email, role=role, accept_url=accept_url)
+        return self._one("invite_member", access_token, request=request, **ctx)
+
+    def accept_invitation(
+        self,
+        access_token: str,
+        *,
+        invitation_token: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Joins the organization with the invitation's ``txi_`` token (the account's
+        e-mail must be the invited one): the active membership."""
+        return self._one(
+            "accept_invitation",
+            access_token,
+            params=[invitation_token],
+            **ctx,
+        )
+
+    def change_member_role(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        user_id: str,
+        role: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Gives a member another role: the membership."""
+        return self._one(
+            "change_member_role",
+            access_token,
+            params=[org_id, user_id, role],
+            **ctx,
+        )
+
+    def remove_member(
+        self,
+        access_token: str,
+        *,
+        org_id: str,
+        user_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Removes a member (the last owner cannot go): the removed membership."""
+        return self._one("remove_member", access_token, params=[org_id, user_id], **ctx)
+
+    # Applications (API clients)
+
+    def create_application(
+        self,
+        access_token: str,
+        *,
+        name: str,
+        description: str = "",
+        allowed_origins: Sequence[str] = (),
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Creates an application (``applications.create``): ``{"application",
+        "access_secret"}``, the secret shown once."""
+        request = {
+            "name": name,
+            "description": description,
+            "allowed_origins": list(allowed_origins),
+        }
+        return self._one("create_application", access_token, request=request, **ctx)
+
+    def list_applications(self, access_token: str, **ctx: Unpack[_Context]) -> list[dict[str, Any]]:
+        """Every application, oldest first (``applications.view``)."""
+        return self._many("list_applications", access_token, **ctx)
+
+    def get_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """One application (never its secret's hash)."""
+        return self._one("get_application", access_token, params=[app_id], **ctx)
+
+    def regenerate_application_secret(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Rotates the application's secret (the old one fails from now on):
+        ``{"application", "access_secret"}``."""
+        return self._one("regenerate_application_secret", access_token, params=[app_id], **ctx)
+
+    def disable_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Disables an application: its credentials answer ``application_disabled``."""
+        return self._one("disable_application", access_token, params=[app_id], **ctx)
+
+    def enable_application(
+        self,
+        access_token: str,
+        *,
+        app_id: str,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Enables a disabled application again."""
+        return self._one("enable_application", access_token, params=[app_id], **ctx)
+
+    def verify_application(
+        self, *, access_key: str, access_secret: str, **ctx: Unpack[_Context]
+    ) -> dict[str, Any]:
+        """Checks ``X-Access-Key`` / ``X-Access-Secret``: the application, or
+        ``application_invalid`` / ``application_disabled``."""
+        return self._one("verify_application", params=[access_key, access_secret], **ctx)
+
+    # Host-only: audit trail and maintenance
+
+    def audit_query(
+        self,
+        *,
+        user_id: str | None = None,
+        org_id: str | None = None,
+        agent_id: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        **ctx: Unpack[_Context],
+    ) -> dict[str, Any]:
+        """Host-only: a page of audit events, oldest first, for at most one of user,
+        organization or agent: ``{"items", "next_cursor"}``."""
+        request = _drop_none(
+            user_id=user_id,
+            org_id=org_id,
+            agent_id=agent_id,
+            since=since,
+            until=until,
+            action=action,
+            limit=limit,
+            cursor=cursor,
+        )
+        return self._one("audit_query", request=request, **ctx)
+
+    def maintenance(
+        self, *, max_scan: int | None = None, **ctx: Unpack[_Context]
+    ) -> dict[str, Any]:
+        """Host-only, scheduled: deletes expired records a store's TTL left behind and
+        runs the agents' heartbeat sweep; ``more: true`` when a scan stopped at
+        ``max_scan``. Idempotent, safe to run twice at once."""
+        return self._one("maintenance", request=_drop_none(max_scan=max_scan), **ctx)

@@ -4,6 +4,7 @@ from os import PathLike
 from typing import Any, final
 
 __all__ = [
+    "FLOW_NAMES",
     "BoundSubject",
     "Engine",
     "Flow",
@@ -35,6 +36,8 @@ __all__ = [
 ]
 
 __version__: str
+#: Every flow `Engine.flow` accepts by name: the public flows of the core's engine.
+FLOW_NAMES: tuple[str, ...]
 
 @final
 class KeySet:
@@ -228,6 +231,7 @@ class Engine:
         now: int,
         token: str | None = None,
         request: dict[str, Any] | None = None,
+        params: list[str] | None = None,
         ip: str | None = None,
         user_agent: str | None = None,
         app_id: str | None = None,
