@@ -7,7 +7,7 @@
 
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyList, PyString, PyTuple};
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
@@ -732,14 +732,51 @@ impl BoundSubject {
     }
 }
 
+/// A subject dict `{"roles", "permissions", "is_superuser"}` (each optional), read field
+/// by field: the per-call cost of a permission check on a dict is this conversion, so it
+/// skips the JSON round trip. Same rules as the core's serde form: unknown keys refused,
+/// roles and permissions are lists (or tuples) of strings, `is_superuser` is a bool.
 fn parse_subject(obj: &Bound<'_, PyAny>) -> Result<Subject, Error> {
-    // Only the dict form: serde would also read a struct from a list, by position.
-    match to_value(obj)? {
-        v @ Value::Object(_) => from_value(v, "subject"),
-        _ => Err(invalid(
-            "a subject is a dict {\"roles\", \"permissions\", \"is_superuser\"}",
-        )),
+    let shape = || invalid("a subject is a dict {\"roles\", \"permissions\", \"is_superuser\"}");
+    let dict = obj.cast::<PyDict>().map_err(|_| shape())?;
+    let mut subject = Subject::default();
+    for (key, value) in dict.iter() {
+        let key = key.cast::<PyString>().map_err(|_| shape())?;
+        match &*key.to_cow().map_err(|_| shape())? {
+            "roles" => subject.roles = strings(&value, "roles")?,
+            "permissions" => subject.permissions = strings(&value, "permissions")?,
+            "is_superuser" => {
+                subject.is_superuser = value
+                    .cast::<PyBool>()
+                    .map_err(|_| invalid("subject.is_superuser must be a bool"))?
+                    .is_true()
+            }
+            other => return Err(invalid(format!("unknown subject field {other:?}"))),
+        }
     }
+    Ok(subject)
+}
+
+/// A list or tuple of strings (a bare string is refused: it is not a list of codes).
+fn strings(value: &Bound<'_, PyAny>, field: &str) -> Result<Vec<String>, Error> {
+    let wrong = || invalid(format!("subject.{field} must be a list of strings"));
+    let items = if let Ok(list) = value.cast::<PyList>() {
+        list.iter().collect::<Vec<_>>()
+    } else if let Ok(tuple) = value.cast::<PyTuple>() {
+        tuple.iter().collect::<Vec<_>>()
+    } else {
+        return Err(wrong());
+    };
+    items
+        .iter()
+        .map(|item| {
+            item.cast::<PyString>()
+                .map_err(|_| wrong())?
+                .to_cow()
+                .map(|s| s.into_owned())
+                .map_err(|_| wrong())
+        })
+        .collect()
 }
 
 #[pymethods]
