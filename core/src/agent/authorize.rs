@@ -142,8 +142,21 @@ impl Ctx<'_, '_> {
 
     /// Every deny after lookup counts as a failure, except a throttle (back-pressure, not
     /// misbehaviour: counting it would turn an RPM spike into a failure-limit suspension).
+    /// The denied-request count, for the failure breaker. Not counted: a throttle, AIRS
+    /// being off, and a refusal because the token is already out of service (suspended,
+    /// revoked, expired). Counting those would let a token re-trip the failure breaker the
+    /// moment a human reactivates it, and would let calls racing a suspension push a
+    /// concurrent call that is within every cap over the failure limit.
     fn failure_increment(&self, code: ErrorCode) -> Option<StateChange> {
-        (code != ErrorCode::RateLimited && code != ErrorCode::AirsDisabled).then(|| {
+        let counted = !matches!(
+            code,
+            ErrorCode::RateLimited
+                | ErrorCode::AirsDisabled
+                | ErrorCode::AgentTokenSuspended
+                | ErrorCode::AgentTokenRevoked
+                | ErrorCode::AgentTokenExpired
+        );
+        counted.then(|| {
             StateChange::Increment(CounterIncrement::new(
                 failures_key(&self.c.token.id),
                 1,

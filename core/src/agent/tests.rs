@@ -1039,12 +1039,28 @@ fn every_deny_after_lookup_counts_and_the_failure_cap_suspends() {
         ),
         "{d:?}"
     );
-    // Denials on an inactive token are counted too.
-    let r = token_with(&["posts.read"], |t| t.status = TokenStatus::Revoked);
-    let case = Case { token: &r, ..good };
-    let mut ctr = Counters::default();
-    run(&case, &mut ctr, NOW);
-    assert_eq!(ctr.get(&counters::failures_key(&r.id)), 1);
+    // Refusals because the token is out of service are not failures of the agent's
+    // calls: counting them would re-trip the breaker as soon as a human reactivates it.
+    let revoked = token_with(&["posts.read"], |t| t.status = TokenStatus::Revoked);
+    let suspended = token_with(&["posts.read"], |t| t.limits.max_failed_requests = Some(2))
+        .suspended(SuspendReason::Manual, NOW);
+    let expired = token_with(&["posts.read"], |t| t.expires_at = NOW - 1);
+    for (out, expected) in [
+        (&revoked, "agent_token_revoked"),
+        (&suspended, "agent_token_suspended"),
+        (&expired, "agent_token_expired"),
+    ] {
+        let case = Case {
+            token: out,
+            req: get_req(Some("posts.read")),
+            ..bad
+        };
+        let mut ctr = Counters::default();
+        for _ in 0..3 {
+            assert_eq!(code(&run(&case, &mut ctr, NOW)), Some(expected));
+        }
+        assert_eq!(ctr.get(&counters::failures_key(&out.id)), 0, "{expected}");
+    }
 }
 
 #[test]
