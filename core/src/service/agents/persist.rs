@@ -350,6 +350,10 @@ pub(super) async fn append_event(
     ctx: &RequestContext,
     event: &AuditEvent,
 ) -> Result<()> {
+    // `audit::append` checks this too; checking first skips building the entry.
+    if !e.settings().audit.enabled {
+        return Ok(());
+    }
     let outcome = match (event.kind, &event.code) {
         (EventKind::ApprovalRequested, _) => "pending",
         (_, Some(_)) => "failure",
