@@ -458,23 +458,30 @@ class Engine:
     ) -> dict[str, Any]:
         """Decides one agent request: ``{"outcome": "allowed" | "denied" |
         "pending_approval", ...}`` (a denial is a value, not an exception)."""
-        request = _drop_none(
-            method=method,
-            path=path,
-            permission=permission,
-            body=body,
-            requires_approval=requires_approval,
-            confirmation=confirmation,
-            trace_id=trace_id,
-        )
-        result: dict[str, Any] = self._flow(
+        # Every agent call of a host goes through here: the request is built and the
+        # native flow started directly (no intermediate helpers: they were a sixth of the
+        # per-call cost over an embedded store).
+        request: dict[str, Any] = {
+            "method": method,
+            "path": path,
+            "body": body,
+            "requires_approval": requires_approval,
+        }
+        if permission is not None:
+            request["permission"] = permission
+        if confirmation is not None:
+            request["confirmation"] = confirmation
+        if trace_id is not None:
+            request["trace_id"] = trace_id
+        flow = self._native.flow(
             "authorize_agent",
-            now=now,
+            now=int(time.time()) if now is None else now,
             token=raw_token,
             request=request,
-            client_ip=client_ip,
+            ip=client_ip,
             trace_id=trace_id,
         )
+        result: dict[str, Any] = self.run(flow)
         return result
 
     # ----- host-only bootstrap --------------------------------------------------------
