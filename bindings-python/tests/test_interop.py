@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 import tenxyte_core as t
 from tenxyte_core import jwt, otp
+from tenxyte_core.password import Verification
 
 NOW = 1_750_000_000
 CLAIMS = {"sub": "user-42", "iss": "https://issuer.example", "exp": NOW + 600, "iat": NOW}
@@ -156,3 +157,45 @@ def test_now_defaults_to_the_clock() -> None:
     keys = t.KeySet.from_hmac(b"k" * 32)
     token = jwt.sign({"exp": int(time.time()) + 60}, keys)
     assert jwt.verify(token, keys, algorithms=["HS256"])["claims"]["exp"] > time.time()
+
+
+# ----- argon2id: argon2-cffi, the library Django and most Python projects hash with -----
+
+
+@pytest.mark.parametrize(
+    ("memory_kib", "iterations", "parallelism"),
+    [(19_456, 2, 1), (8_192, 3, 2), (65_536, 1, 4)],
+)
+def test_argon2id_hashes_cross_with_argon2_cffi_both_ways(
+    memory_kib: int, iterations: int, parallelism: int
+) -> None:
+    import argon2
+
+    ours = t.password.hash(
+        "correct horse", memory_kib=memory_kib, iterations=iterations, parallelism=parallelism
+    )
+    theirs_hasher = argon2.PasswordHasher(
+        time_cost=iterations, memory_cost=memory_kib, parallelism=parallelism
+    )
+    # argon2-cffi reads and checks what we write...
+    assert theirs_hasher.verify(ours, "correct horse")
+    with pytest.raises(argon2.exceptions.VerifyMismatchError):
+        theirs_hasher.verify(ours, "correct horsf")
+    assert not theirs_hasher.check_needs_rehash(ours)
+    # ...and we read and check what it writes, with the same parameters reported current.
+    theirs = theirs_hasher.hash("correct horse")
+
+    def verify(password: str, encoded: str, *, extra_iterations: int = 0) -> Verification:
+        return t.password.verify(
+            password,
+            encoded,
+            memory_kib=memory_kib,
+            iterations=iterations + extra_iterations,
+            parallelism=parallelism,
+        )
+
+    good = verify("correct horse", theirs)
+    assert good.valid and not good.needs_rehash
+    assert not verify("correct horsf", theirs).valid
+    # A hash weaker than the current policy verifies but asks for a rehash.
+    assert verify("correct horse", theirs, extra_iterations=1).needs_rehash
