@@ -229,6 +229,22 @@ def test_user_permission_classes() -> None:
     assert neither.status_code == 403
     assert "detail" in neither.json()
 
+    # Granted the role and verified the address, the same user passes.
+    token = human["HTTP_AUTHORIZATION"].split()[1]
+    ENGINE.bootstrap_superuser(email="root-ida@example.com", password=PASSWORD)
+    root = ENGINE.login(email="root-ida@example.com", password=PASSWORD)["access_token"]
+    ENGINE.run(ENGINE.flow("change_user_grant", token=root, params=[me["id"], "add_role", "admin"]))
+    assert client.get("/admin", **human).status_code == 200
+    assert client.get("/neither", **human).status_code == 200
+    challenge = ENGINE.request_email_verification(token)
+    (sent,) = [
+        m for m in ENGINE.messages() if m["data"].get("challenge_id") == challenge["challenge_id"]
+    ]
+    ENGINE.confirm_email_verification(
+        token, challenge_id=challenge["challenge_id"], code=sent["data"]["code"]
+    )
+    assert client.get("/verified", **human).status_code == 200
+
     assert client.post(f"{API}logout/", **human).status_code == 200
     revoked = client.get("/articles", **human)
     assert (revoked.status_code, revoked.json()["code"]) == (401, "token_revoked")
