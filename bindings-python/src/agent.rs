@@ -7,7 +7,7 @@
 //! itself. Everything here is cheap (no hashing beyond SHA-256), so the interpreter stays
 //! attached, which the counter callback needs anyway.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
@@ -45,8 +45,30 @@ fn default_policy() -> Result<Arc<Snapshot>, Error> {
         .clone()
 }
 
+/// The last settings built, by their inputs: building validates a whole settings
+/// document (most of a call's cost), and a host passes the same section on every call.
+type SettingsKey = (Option<String>, Option<Value>);
+static LAST_SETTINGS: Mutex<Option<(SettingsKey, AgentSettings)>> = Mutex::new(None);
+
 /// The preset's agent settings with `overrides` merged in, validated like the Engine's.
 fn agent_settings(overrides: Option<Value>, preset: Option<&str>) -> Result<AgentSettings, Error> {
+    let key: SettingsKey = (preset.map(str::to_owned), overrides);
+    // A poisoned lock only loses the cache: build afresh.
+    if let Ok(last) = LAST_SETTINGS.lock() {
+        if let Some((k, s)) = last.as_ref() {
+            if *k == key {
+                return Ok(s.clone());
+            }
+        }
+    }
+    let built = build_settings(key.1.clone(), preset)?;
+    if let Ok(mut last) = LAST_SETTINGS.lock() {
+        *last = Some((key, built.clone()));
+    }
+    Ok(built)
+}
+
+fn build_settings(overrides: Option<Value>, preset: Option<&str>) -> Result<AgentSettings, Error> {
     let mut doc = Map::new();
     if let Some(p) = preset {
         doc.insert("preset".into(), p.into());
