@@ -13,8 +13,8 @@ use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
 use tenxyte_core::agent::{
-    self, AgentRequest, AgentToken, AuthorizeContext, CounterIncrement, CounterValues, Effective,
-    HumanPermissions, PendingAction, RequestPlan,
+    self, AgentRequest, AgentToken, AuthorizeContext, ChargeBegin, Cost, CounterIncrement,
+    CounterValues, Effective, HumanPermissions, PendingAction, RequestPlan,
 };
 use tenxyte_core::config::{AgentSettings, Settings};
 use tenxyte_core::rbac::{PolicyDocument, Snapshot, Subject};
@@ -292,17 +292,12 @@ pub fn agent_authorize<'py>(
         )?;
         let random = tenxyte_core::random::bytes::<SECRET_BYTES>()?;
         let incr = |op: &CounterIncrement| -> Result<i64, Error> {
-            let returned = counters
-                .call1((op.ns.as_str(), op.key.as_str(), op.delta, op.ttl_secs))
-                .map_err(|e| {
+            call_counter(counters, op).map_err(|e| match e {
+                CounterFailure::Raised(e) => {
                     raised = Some(e);
                     internal("the counters callable raised")
-                })?;
-            returned.extract::<i64>().map_err(|_| {
-                invalid(format!(
-                    "counters({:?}, {:?}, ...) must return an int",
-                    op.ns, op.key
-                ))
+                }
+                CounterFailure::NotInt(e) => e,
             })
         };
         Ok(agent::authorize(&i.context(), now, incr, &random)?.to_json())
@@ -366,6 +361,146 @@ pub fn agent_effective_status<'py>(
     to_py(py, &v)
 }
 
+/// A usage report of `cost` (integer micro-USD, or USD as a decimal string or a float),
+/// charged with `counters` to the token and every ancestor: the decision (`allow`, or
+/// `deny` / `suspend` with the take-back increments among `changes`).
+#[pyfunction]
+#[pyo3(signature = (token, cost, *, counters, now, ancestors=None, settings=None, preset=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn agent_charge<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+    cost: &Bound<'py, PyAny>,
+    counters: &Bound<'py, PyAny>,
+    now: i64,
+    ancestors: Option<&Bound<'py, PyAny>>,
+    settings: Option<&Bound<'py, PyAny>>,
+    preset: Option<&str>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let mut raised: Option<PyErr> = None;
+    let result = guard(|| {
+        let token: AgentToken = record(token, "agent token")?;
+        let ancestors: Vec<AgentToken> = match ancestors {
+            Some(a) => record(a, "ancestors (a list of agent-token records)")?,
+            None => Vec::new(),
+        };
+        let cost: Cost = record(cost, "cost")?;
+        let settings = agent_settings(settings.map(to_value).transpose()?, preset)?;
+        let plan = match agent::charge_begin(&token, &ancestors, &cost, &settings, now)? {
+            ChargeBegin::Decided { decision } => return Ok(decision.to_json()),
+            ChargeBegin::Count { plan } => plan,
+        };
+        let mut values = CounterValues::new();
+        for op in &plan.increments {
+            let v = call_counter(counters, op).map_err(|e| match e {
+                CounterFailure::Raised(e) => {
+                    raised = Some(e);
+                    internal("the counters callable raised")
+                }
+                CounterFailure::NotInt(e) => e,
+            })?;
+            values.insert(op.key.clone(), v);
+        }
+        let pii = agent::default_pii_keys();
+        Ok(agent::charge_decide(&token, &ancestors, &plan, &values, &pii)?.to_json())
+    });
+    if let Some(e) = raised {
+        return Err(e);
+    }
+    to_py(py, &result.py_err(py)?)
+}
+
+enum CounterFailure {
+    Raised(PyErr),
+    NotInt(Error),
+}
+
+fn call_counter(counters: &Bound<'_, PyAny>, op: &CounterIncrement) -> Result<i64, CounterFailure> {
+    let returned = counters
+        .call1((op.ns.as_str(), op.key.as_str(), op.delta, op.ttl_secs))
+        .map_err(CounterFailure::Raised)?;
+    returned.extract::<i64>().map_err(|_| {
+        CounterFailure::NotInt(invalid(format!(
+            "counters({:?}, {:?}, ...) must return an int",
+            op.ns, op.key
+        )))
+    })
+}
+
+/// A human's lifecycle operation on a token they delegated: `suspend`, `reactivate` or
+/// `revoke`; `{"token", "event", "changes"}`.
+#[pyfunction]
+pub fn agent_lifecycle<'py>(
+    py: Python<'py>,
+    op: &str,
+    token: &Bound<'py, PyAny>,
+    actor: &str,
+    now: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = guard(|| {
+        let t: AgentToken = record(token, "agent token")?;
+        let pii = agent::default_pii_keys();
+        let tr = match op {
+            "suspend" => agent::suspend(&t, actor, now, &pii)?,
+            "reactivate" => agent::reactivate(&t, actor, now, &pii)?,
+            "revoke" => agent::revoke(&t, actor, now, &pii)?,
+            other => {
+                return Err(invalid(format!(
+                    "unknown lifecycle operation {other:?} (suspend, reactivate, revoke)"
+                )))
+            }
+        };
+        json(&tr)
+    })
+    .py_err(py)?;
+    to_py(py, &v)
+}
+
+/// The agent's heartbeat (only an effectively active token may send one).
+#[pyfunction]
+pub fn agent_heartbeat<'py>(
+    py: Python<'py>,
+    token: &Bound<'py, PyAny>,
+    now: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = guard(|| {
+        let t: AgentToken = record(token, "agent token")?;
+        json(&agent::heartbeat(&t, now, &agent::default_pii_keys())?)
+    })
+    .py_err(py)?;
+    to_py(py, &v)
+}
+
+/// The delegating human's decision on a pending action: `confirm` or `deny`;
+/// `{"action", "changes"}`.
+#[pyfunction]
+pub fn agent_decide_action<'py>(
+    py: Python<'py>,
+    op: &str,
+    action: &Bound<'py, PyAny>,
+    token: &Bound<'py, PyAny>,
+    actor: &str,
+    now: i64,
+) -> PyResult<Bound<'py, PyAny>> {
+    let v = guard(|| {
+        let a: PendingAction = record(action, "pending action")?;
+        let t: AgentToken = record(token, "agent token")?;
+        let pii = agent::default_pii_keys();
+        let tr = match op {
+            "confirm" => agent::confirm(&a, &t, actor, now, &pii)?,
+            "deny" => agent::deny(&a, &t, actor, now, &pii)?,
+            other => {
+                return Err(invalid(format!(
+                    "unknown action decision {other:?} (confirm, deny)"
+                )))
+            }
+        };
+        json(&tr)
+    })
+    .py_err(py)?;
+    to_py(py, &v)
+}
+
 /// Registers the agent-policy functions on the module.
 pub fn register(m: &Bound<'_, pyo3::types::PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(agent_begin, m)?)?;
@@ -374,5 +509,9 @@ pub fn register(m: &Bound<'_, pyo3::types::PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(agent_redact, m)?)?;
     m.add_function(wrap_pyfunction!(agent_default_pii_keys, m)?)?;
     m.add_function(wrap_pyfunction!(agent_effective_status, m)?)?;
+    m.add_function(wrap_pyfunction!(agent_charge, m)?)?;
+    m.add_function(wrap_pyfunction!(agent_lifecycle, m)?)?;
+    m.add_function(wrap_pyfunction!(agent_heartbeat, m)?)?;
+    m.add_function(wrap_pyfunction!(agent_decide_action, m)?)?;
     Ok(())
 }

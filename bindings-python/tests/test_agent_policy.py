@@ -255,7 +255,13 @@ def test_hitl_holds_the_request_then_redeems_a_confirmed_action() -> None:
     )
     assert (missing["decision"], missing["code"]) == ("deny", "confirmation_mismatch")
 
-    confirmed = dict(action, status="confirmed", decided_at=T0 + 2, decided_by=HUMAN_ID)
+    # Only the delegating human decides.
+    with pytest.raises(t.TenxyteError):
+        agent.confirm_action(action, token(), actor="someone-else", now=T0 + 2)
+    decided = agent.confirm_action(action, token(), actor=HUMAN_ID, now=T0 + 2)
+    confirmed = decided["action"]
+    assert (confirmed["status"], confirmed["decided_by"]) == ("confirmed", HUMAN_ID)
+    assert [c["op"] for c in decided["changes"]] == ["put_pending_action", "append_event"]
     ok = agent.authorize(
         token(),
         with_conf,
@@ -280,6 +286,19 @@ def test_hitl_holds_the_request_then_redeems_a_confirmed_action() -> None:
         pending_action=confirmed,
     )
     assert other["decision"] == "deny"
+    # A refused action cannot be redeemed.
+    refused = agent.deny_action(action, token(), actor=HUMAN_ID, now=T0 + 2)["action"]
+    assert refused["status"] == "denied"
+    no = agent.authorize(
+        token(),
+        with_conf,
+        human=HOLDS_VIEW,
+        counters=DictCounters(),
+        settings=settings,
+        now=T0 + 3,
+        pending_action=refused,
+    )
+    assert no["decision"] == "deny"
 
 
 def test_two_phases_decide_like_one_call() -> None:
@@ -335,6 +354,54 @@ def test_effective_status() -> None:
     silent = agent.effective_status(token(heartbeat_every_secs=60), now=T0 + 61)
     assert (silent["code"], silent["suspended"]) == ("heartbeat_missing", "heartbeat_missing")
     assert silent["update"]["status"] == "suspended"
+
+
+def test_lifecycle_by_the_delegating_human() -> None:
+    suspended = agent.suspend(token(), actor=HUMAN_ID, now=T0)
+    assert suspended["token"]["status"] == "suspended"
+    assert suspended["event"]["kind"] == "token_suspended"
+    assert suspended["changes"][0]["op"] == "put_token"
+    denied = agent.authorize(
+        suspended["token"], request(), human=HOLDS_VIEW, counters=DictCounters(), now=T0
+    )
+    assert denied["code"] == "agent_token_suspended"
+    revived = agent.reactivate(suspended["token"], actor=HUMAN_ID, now=T0 + 1)["token"]
+    assert revived["status"] == "active"
+    again = agent.authorize(revived, request(), human=HOLDS_VIEW, counters=DictCounters(), now=T0)
+    assert again["decision"] == "allow"
+    revoked = agent.revoke(revived, actor=HUMAN_ID, now=T0 + 2)["token"]
+    assert (revoked["status"], revoked["revoked_by"]) == ("revoked", HUMAN_ID)
+    with pytest.raises(t.TenxyteError):
+        agent.reactivate(revoked, actor=HUMAN_ID, now=T0 + 3)
+    with pytest.raises(t.TenxyteError) as info:
+        agent.suspend(token(), actor="someone-else", now=T0)
+    assert info.value.code == "not_delegating_user"
+
+
+def test_heartbeat_restarts_the_dead_mans_switch() -> None:
+    tok = token(heartbeat_every_secs=60)
+    beat = agent.heartbeat(tok, now=T0 + 50)
+    assert beat["token"]["last_heartbeat_at"] == T0 + 50
+    assert agent.effective_status(beat["token"], now=T0 + 100)["active"] is True
+    assert agent.effective_status(tok, now=T0 + 100)["active"] is False
+    with pytest.raises(t.TenxyteError) as info:
+        agent.heartbeat(token(status="revoked"), now=T0)
+    assert info.value.code == "agent_token_revoked"
+
+
+def test_charge_against_a_budget_takes_back_a_refused_report() -> None:
+    counters = DictCounters()
+    tok = token(budget_limit_micro_usd=1_000)
+    ok = agent.charge(tok, 600, counters=counters, now=T0)
+    assert ok["decision"] == "allow"
+    assert counters.values[("agent_counters", "tok-1/spend")] == 600
+    over = agent.charge(tok, "0.0005", counters=counters, now=T0)  # 500 µUSD: 1100 > 1000
+    assert (over["decision"], over["code"]) == ("suspend", "budget_exceeded")
+    back = [c for c in over["changes"] if c["op"] == "increment"]
+    assert [(b["key"], b["delta"]) for b in back] == [("tok-1/spend", -500)]
+    with pytest.raises(t.TenxyteError) as info:
+        agent.charge(tok, -1, counters=counters, now=T0)
+    assert info.value.code == "invalid_cost"
 
 
 def _bad_counter(ns: str, key: str, delta: int, ttl: int | None) -> int:

@@ -15,9 +15,13 @@ __all__ = [
     "__version__",
     "agent_authorize",
     "agent_begin",
+    "agent_charge",
     "agent_decide",
+    "agent_decide_action",
     "agent_default_pii_keys",
     "agent_effective_status",
+    "agent_heartbeat",
+    "agent_lifecycle",
     "agent_redact",
     "error_codes",
     "hotp_code",
@@ -233,6 +237,21 @@ def agent_authorize(
 def agent_redact(value: Any, keys: list[str] | None = None) -> Any: ...
 def agent_default_pii_keys() -> list[str]: ...
 def agent_effective_status(token: dict[str, Any], now: int) -> dict[str, Any]: ...
+def agent_charge(
+    token: dict[str, Any],
+    cost: int | str | float,
+    *,
+    counters: Callable[[str, str, int, int | None], int],
+    now: int,
+    ancestors: Sequence[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+) -> dict[str, Any]: ...
+def agent_lifecycle(op: str, token: dict[str, Any], actor: str, now: int) -> dict[str, Any]: ...
+def agent_heartbeat(token: dict[str, Any], now: int) -> dict[str, Any]: ...
+def agent_decide_action(
+    op: str, action: dict[str, Any], token: dict[str, Any], actor: str, now: int
+) -> dict[str, Any]: ...
 
 @final
 class Flow:

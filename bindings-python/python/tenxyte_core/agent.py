@@ -16,6 +16,9 @@ One call, the host's atomic ``incr`` as a callable::
 
 or the two phases (:func:`begin` returns the increments to run, :func:`decide` decides on
 the values they returned), for a host whose counters are batched or asynchronous.
+The rest of a token's life is here too: :func:`charge` (usage reports against budgets),
+:func:`heartbeat`, the delegating human's :func:`suspend`, :func:`reactivate`,
+:func:`revoke`, and :func:`confirm_action` / :func:`deny_action` on a held request.
 
 The decision is a dict: ``decision`` (``allow``, ``deny``, ``suspend``,
 ``needs_approval``), ``code`` (deny and suspend), ``changes`` (the state changes to apply
@@ -36,10 +39,17 @@ __all__ = [
     "Counters",
     "authorize",
     "begin",
+    "charge",
+    "confirm_action",
     "decide",
     "default_pii_keys",
+    "deny_action",
     "effective_status",
+    "heartbeat",
+    "reactivate",
     "redact",
+    "revoke",
+    "suspend",
 ]
 
 #: ``(ns, key, delta, ttl_secs) -> new value``: the host's atomic increment (``delta`` 0
@@ -165,3 +175,65 @@ def effective_status(token: dict[str, Any], *, now: int | None = None) -> dict[s
     (it just expired, or its heartbeat went missing: ``suspended`` then names the
     reason)."""
     return _native.agent_effective_status(token, _now(now))
+
+
+def charge(
+    token: dict[str, Any],
+    cost: int | str | float,
+    *,
+    counters: Counters,
+    ancestors: Sequence[dict[str, Any]] = (),
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+    now: int | None = None,
+) -> dict[str, Any]:
+    """A usage report: ``cost`` in integer micro-USD, or USD as a decimal string (exact)
+    or a float, charged to the token and every ancestor through ``counters``. A refused
+    report's decision carries the increments that take the charge back."""
+    return _native.agent_charge(
+        token,
+        cost,
+        counters=counters,
+        now=_now(now),
+        ancestors=ancestors,
+        settings=settings,
+        preset=preset,
+    )
+
+
+def suspend(token: dict[str, Any], *, actor: str, now: int | None = None) -> dict[str, Any]:
+    """The delegating human (``actor``, a user id) suspends the token:
+    ``{"token", "event", "changes"}``. Anyone else is refused (``not_delegating_user``)."""
+    return _native.agent_lifecycle("suspend", token, actor, _now(now))
+
+
+def reactivate(token: dict[str, Any], *, actor: str, now: int | None = None) -> dict[str, Any]:
+    """The delegating human reactivates a suspended token (``changes`` may delete the
+    failure counter); a revoked or expired token stays dead."""
+    return _native.agent_lifecycle("reactivate", token, actor, _now(now))
+
+
+def revoke(token: dict[str, Any], *, actor: str, now: int | None = None) -> dict[str, Any]:
+    """The delegating human revokes the token for good."""
+    return _native.agent_lifecycle("revoke", token, actor, _now(now))
+
+
+def heartbeat(token: dict[str, Any], *, now: int | None = None) -> dict[str, Any]:
+    """The agent's dead man's switch heartbeat; an inactive token is refused with its
+    status code."""
+    return _native.agent_heartbeat(token, _now(now))
+
+
+def confirm_action(
+    action: dict[str, Any], token: dict[str, Any], *, actor: str, now: int | None = None
+) -> dict[str, Any]:
+    """The delegating human approves a held request: ``{"action", "changes"}``; the agent
+    then repeats the request with its confirmation to redeem it."""
+    return _native.agent_decide_action("confirm", action, token, actor, _now(now))
+
+
+def deny_action(
+    action: dict[str, Any], token: dict[str, Any], *, actor: str, now: int | None = None
+) -> dict[str, Any]:
+    """The delegating human refuses a held request."""
+    return _native.agent_decide_action("deny", action, token, actor, _now(now))
