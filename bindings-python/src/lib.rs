@@ -5,6 +5,7 @@
 //! and the loop that drives flows over a store written in Python. Everything here is a
 //! thin conversion layer: the decisions live in the core.
 
+mod agent;
 mod clock;
 mod convert;
 mod engine;
@@ -19,5 +20,6 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     primitives::register(m)?;
     engine::register(m)?;
+    agent::register(m)?;
     Ok(())
 }

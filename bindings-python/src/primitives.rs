@@ -703,7 +703,7 @@ pub fn secret_kind_of(raw: &str) -> Option<&'static str> {
 /// fast; the subject is a dict `{"roles": [...], "permissions": [...], "is_superuser"}`.
 #[pyclass(frozen, module = "tenxyte_core._native")]
 pub struct Policy {
-    snapshot: Arc<Snapshot>,
+    pub(crate) snapshot: Arc<Snapshot>,
 }
 
 /// A subject converted once and bound to a policy (`Policy.bind`): each check then

@@ -1,7 +1,8 @@
 """Tenxyte Core for Python: the Rust auth core behind a typed API.
 
 - primitives: :mod:`tenxyte_core.jwt`, :mod:`tenxyte_core.password`,
-  :mod:`tenxyte_core.otp`, :mod:`tenxyte_core.secret`, :mod:`tenxyte_core.rbac`;
+  :mod:`tenxyte_core.otp`, :mod:`tenxyte_core.secret`, :mod:`tenxyte_core.rbac`,
+  :mod:`tenxyte_core.agent` (the agent-token policy over the host's own records);
 - the flows: :class:`Engine` over a :class:`MemoryStore`, a :class:`SqliteStore` or any
   :class:`Store` written in Python, including the whole HTTP API (:meth:`Engine.handle`)
   and the guard for the host's own routes (:meth:`Engine.guard`);
@@ -13,7 +14,7 @@
 
 from __future__ import annotations
 
-from . import jwt, otp, password, rbac, secret
+from . import agent, jwt, otp, password, rbac, secret
 from ._async_engine import AsyncEngine
 from ._drive import Store, drive, drive_async
 from ._engine import Engine
@@ -55,6 +56,7 @@ __all__ = [
     "TenxyteError",
     "TokenError",
     "__version__",
+    "agent",
     "drive",
     "drive_async",
     "jwt",

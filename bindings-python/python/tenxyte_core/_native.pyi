@@ -1,5 +1,5 @@
 # Type stubs of the native module (hand-written: see README.md, "Typing").
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from os import PathLike
 from typing import Any, final
 
@@ -13,6 +13,16 @@ __all__ = [
     "Policy",
     "SqliteStore",
     "__version__",
+    "agent_authorize",
+    "agent_begin",
+    "agent_charge",
+    "agent_decide",
+    "agent_decide_action",
+    "agent_default_pii_keys",
+    "agent_effective_status",
+    "agent_heartbeat",
+    "agent_lifecycle",
+    "agent_redact",
     "error_codes",
     "hotp_code",
     "hotp_verify",
@@ -186,6 +196,62 @@ def secret_verify(raw: str, stored_hash: str) -> bool: ...
 def secret_kind_of(raw: str) -> str | None: ...
 def http_status(code: str) -> int | None: ...
 def error_codes() -> list[tuple[str, str]]: ...
+def agent_begin(
+    token: dict[str, Any],
+    request: dict[str, Any],
+    *,
+    human: dict[str, Any] | None,
+    now: int,
+    ancestors: Sequence[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+    policy: Policy | None = None,
+    pending_action: dict[str, Any] | None = None,
+) -> dict[str, Any]: ...
+def agent_decide(
+    token: dict[str, Any],
+    request: dict[str, Any],
+    plan: dict[str, Any],
+    values: dict[str, int],
+    *,
+    human: dict[str, Any] | None,
+    ancestors: Sequence[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+    policy: Policy | None = None,
+    pending_action: dict[str, Any] | None = None,
+) -> dict[str, Any]: ...
+def agent_authorize(
+    token: dict[str, Any],
+    request: dict[str, Any],
+    *,
+    human: dict[str, Any] | None,
+    counters: Callable[[str, str, int, int | None], int],
+    now: int,
+    ancestors: Sequence[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+    policy: Policy | None = None,
+    pending_action: dict[str, Any] | None = None,
+) -> dict[str, Any]: ...
+def agent_redact(value: Any, keys: list[str] | None = None) -> Any: ...
+def agent_default_pii_keys() -> list[str]: ...
+def agent_effective_status(token: dict[str, Any], now: int) -> dict[str, Any]: ...
+def agent_charge(
+    token: dict[str, Any],
+    cost: int | str | float,
+    *,
+    counters: Callable[[str, str, int, int | None], int],
+    now: int,
+    ancestors: Sequence[dict[str, Any]] | None = None,
+    settings: dict[str, Any] | None = None,
+    preset: str | None = None,
+) -> dict[str, Any]: ...
+def agent_lifecycle(op: str, token: dict[str, Any], actor: str, now: int) -> dict[str, Any]: ...
+def agent_heartbeat(token: dict[str, Any], now: int) -> dict[str, Any]: ...
+def agent_decide_action(
+    op: str, action: dict[str, Any], token: dict[str, Any], actor: str, now: int
+) -> dict[str, Any]: ...
 
 @final
 class Flow:
