@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use tenxyte_core::agent::{
     self, AgentRequest, AgentToken, AuthorizeContext, ChargeBegin, Cost, CounterIncrement,
-    CounterValues, Effective, HumanPermissions, PendingAction, RequestPlan,
+    CounterValues, DelegatingHuman, Effective, PendingAction, RequestPlan,
 };
 use tenxyte_core::config::{AgentSettings, Settings};
 use tenxyte_core::rbac::{PolicyDocument, Snapshot, Subject};
@@ -83,29 +83,14 @@ fn build_settings(overrides: Option<Value>, preset: Option<&str>) -> Result<Agen
     Ok(Settings::from_value(Value::Object(doc))?.agents)
 }
 
-/// The delegating human as the Engine sees them (`service::agents::Human::of`): nothing
-/// held when the user is gone (`None`) or inactive; organization-scoped checks fail closed
-/// (the Engine does not wire organizations into agent decisions yet).
-struct HostHuman {
-    policy: Arc<Snapshot>,
-    subject: Option<Subject>,
-}
-
-impl HumanPermissions for HostHuman {
-    fn holds(&self, permission: &str, org_id: Option<&str>) -> bool {
-        org_id.is_none()
-            && self
-                .subject
-                .as_ref()
-                .is_some_and(|s| self.policy.has_permission(s, permission))
-    }
-}
+/// The delegating human: the core's own rule ([`DelegatingHuman`]) over a shared policy.
+type HostHuman = DelegatingHuman<Arc<Snapshot>>;
 
 /// `{"roles", "permissions", "is_superuser", "is_active"}` (`is_active` defaults to true,
 /// the rest to empty/false), or `None` for a user that no longer exists.
-fn parse_human(obj: &Bound<'_, PyAny>) -> Result<Option<Subject>, Error> {
+fn parse_human(obj: &Bound<'_, PyAny>) -> Result<(Option<Subject>, bool), Error> {
     match to_value(obj)? {
-        Value::Null => Ok(None),
+        Value::Null => Ok((None, false)),
         Value::Object(mut map) => {
             let active = match map.remove("is_active") {
                 None => true,
@@ -113,7 +98,7 @@ fn parse_human(obj: &Bound<'_, PyAny>) -> Result<Option<Subject>, Error> {
                 Some(_) => return Err(invalid("human.is_active must be a bool")),
             };
             let subject: Subject = from_value(Value::Object(map), "human")?;
-            Ok(active.then_some(subject))
+            Ok((Some(subject), active))
         }
         _ => Err(invalid(
             "human is a dict {\"roles\", \"permissions\", \"is_superuser\", \"is_active\"} or None",
@@ -172,9 +157,9 @@ fn inputs(
     Ok(Inputs {
         token: record(token, "agent token")?,
         ancestors,
-        human: HostHuman {
-            policy,
-            subject: parse_human(human)?,
+        human: {
+            let (subject, active) = parse_human(human)?;
+            DelegatingHuman::new(policy, subject, active)
         },
         settings: agent_settings(settings.map(to_value).transpose()?, preset)?,
         pii_keys: agent::default_pii_keys(),

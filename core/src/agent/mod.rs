@@ -28,6 +28,7 @@ pub mod counters;
 pub mod create;
 pub mod decision;
 pub mod hitl;
+pub mod human;
 pub mod lifecycle;
 pub mod money;
 pub mod redact;
@@ -45,6 +46,7 @@ pub use create::{
 };
 pub use decision::{AgentDecision, AuditEvent, EventKind, OnConflict, RawSecret, StateChange};
 pub use hitl::{confirm, deny, fingerprint, redeem, ActionStatus, PendingAction};
+pub use human::DelegatingHuman;
 pub use lifecycle::{heartbeat, reactivate, revoke, suspend, Transition};
 pub use money::{parse_usd, usd_from_f64, Cost};
 pub use redact::{default_pii_keys, parse_trace_id, redact, TraceId, DEFAULT_PII_KEYS};

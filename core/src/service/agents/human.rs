@@ -4,8 +4,8 @@ use super::super::auth::{authenticate, Principal};
 use super::super::users::{contention, decode, load, CAS_ATTEMPTS};
 use super::super::{Engine, RequestContext};
 use super::persist::{
-    apply, audit_refusal, load_pending, load_token, persist_new_token, pii_keys, view, Applied,
-    Human, PendingIdEntry, Read, UserPendingEntry, UserTokenEntry,
+    apply, audit_refusal, human_of, load_pending, load_token, persist_new_token, pii_keys, view,
+    Applied, PendingIdEntry, Read, UserPendingEntry, UserTokenEntry,
 };
 use super::{AgentTokenPage, CreateAgentTokenRequest, CreatedAgentToken};
 use crate::agent::{self, AgentToken, CreateRequest, PendingAction, TokenStatus};
@@ -49,7 +49,7 @@ pub(super) async fn create(
     };
     let pii = pii_keys();
     let random = crate::random::bytes::<SECRET_BYTES>()?;
-    let human = Human::of(e.policy(), Some(&p.user));
+    let human = human_of(e.policy(), Some(&p.user));
     let created = match agent::create(
         &request,
         &human,

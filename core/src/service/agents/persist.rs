@@ -13,13 +13,13 @@ use super::super::records::User;
 use super::super::users::{self, load, store, Versioned};
 use super::super::{Engine, RequestContext};
 use crate::agent::{
-    AgentToken, AuditEvent, EventKind, HumanPermissions, OnConflict, PendingAction, StateChange,
+    AgentToken, AuditEvent, DelegatingHuman, EventKind, OnConflict, PendingAction, StateChange,
     MAX_DELEGATION_DEPTH,
 };
 use crate::config::AgentSettings;
 use crate::drive::StorePort;
 use crate::error::{err, ErrorCode, Result};
-use crate::rbac::{Snapshot, Subject};
+use crate::rbac::Snapshot;
 use crate::secret;
 use crate::store::{keys, Expect};
 
@@ -139,31 +139,16 @@ pub(super) async fn load_pending(
     .await
 }
 
-/// The delegating human's current permissions: the compiled policy over the user's
-/// roles and grants, nothing when the user is gone or inactive. Organization-scoped
-/// checks fail closed until organizations are wired into agent flows.
-pub(super) struct Human<'a> {
-    policy: &'a Snapshot,
-    subject: Option<Subject>,
-}
+/// The delegating human of a token, from their user record (the core's one rule:
+/// [`DelegatingHuman`]).
+pub(super) type Human<'a> = DelegatingHuman<&'a Snapshot>;
 
-impl<'a> Human<'a> {
-    pub fn of(policy: &'a Snapshot, user: Option<&User>) -> Self {
-        Human {
-            policy,
-            subject: user.filter(|u| u.is_active).map(users::subject),
-        }
-    }
-}
-
-impl HumanPermissions for Human<'_> {
-    fn holds(&self, permission: &str, org_id: Option<&str>) -> bool {
-        org_id.is_none()
-            && self
-                .subject
-                .as_ref()
-                .is_some_and(|s| self.policy.has_permission(s, permission))
-    }
+pub(super) fn human_of<'a>(policy: &'a Snapshot, user: Option<&User>) -> Human<'a> {
+    DelegatingHuman::new(
+        policy,
+        user.map(users::subject),
+        user.is_some_and(|u| u.is_active),
+    )
 }
 
 /// Store TTL of a pending action: until its expiry, plus the retention of decided and

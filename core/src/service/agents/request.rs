@@ -3,7 +3,7 @@
 use super::super::users::{contention, load_user, Versioned, CAS_ATTEMPTS};
 use super::super::{Engine, RequestContext};
 use super::persist::{
-    apply, audit_refusal, find_by_raw, load_chain, load_pending_by_raw, load_token,
+    apply, audit_refusal, find_by_raw, human_of, load_chain, load_pending_by_raw, load_token,
     persist_new_token, pii_keys, view, Applied, Human, Read,
 };
 use super::{AgentOutcome, CreatedAgentToken, HeartbeatAck};
@@ -122,7 +122,7 @@ pub(super) async fn authorize(
         // The context borrows a `dyn` trait object that is not `Sync`: build it afresh on
         // each side of the awaits instead of holding it across them.
         let step = {
-            let human = Human::of(e.policy(), user.as_ref().map(|u| &u.value));
+            let human = human_of(e.policy(), user.as_ref().map(|u| &u.value));
             let c = context(&l, &ancestors, &human, e, &pii, req, pending_value);
             agent::begin(&c, ctx.now)?
         };
@@ -135,7 +135,7 @@ pub(super) async fn authorize(
                     values.insert(op.key.clone(), v);
                 }
                 let random = crate::random::bytes::<SECRET_BYTES>()?;
-                let human = Human::of(e.policy(), user.as_ref().map(|u| &u.value));
+                let human = human_of(e.policy(), user.as_ref().map(|u| &u.value));
                 let c = context(&l, &ancestors, &human, e, &pii, req, pending_value);
                 agent::decide(&c, &plan, &values, &random)?
             }
@@ -288,7 +288,7 @@ pub(super) async fn create_sub(
     };
     let random = crate::random::bytes::<SECRET_BYTES>()?;
     let created = {
-        let human = Human::of(e.policy(), user.as_ref().map(|u| &u.value));
+        let human = human_of(e.policy(), user.as_ref().map(|u| &u.value));
         agent::create_sub_token(
             parent, &ancestors, req, &human, s, spend, &pii, ctx.now, &random,
         )
