@@ -261,19 +261,19 @@ async fn decide(
             }
             Requirement::VerifiedEmail | Requirement::VerifiedPhone => {}
             Requirement::OrgPermission { code } => {
-                let org = org_of(port, req).await?;
+                let org = org_of(port, e, req).await?;
                 crate::service::orgs::org_permission(port, e, &p.user.id, &org, code)
                     .await?
                     .require(code)?;
             }
             Requirement::OrgMember => {
-                let org = org_of(port, req).await?;
+                let org = org_of(port, e, req).await?;
                 crate::service::orgs::org_membership(port, e, &p.user.id, &org, None, true)
                     .await?
                     .require("membership")?;
             }
             Requirement::OrgRole { code, inherit } => {
-                let org = org_of(port, req).await?;
+                let org = org_of(port, e, req).await?;
                 crate::service::orgs::org_membership(
                     port,
                     e,
@@ -307,9 +307,10 @@ fn user_key(user_id: &str) -> String {
     format!("user:{user_id}")
 }
 
-/// The id of the organization named by `X-Org-Slug`: `org_context_required` without
-/// the header, `org_not_found` for an unknown slug.
-async fn org_of(port: &StorePort, req: &Request) -> Result<String> {
+/// The id of the organization named by `X-Org-Slug`: `org_disabled` when organizations
+/// are off, `org_context_required` without the header, `org_not_found` for an unknown slug.
+async fn org_of(port: &StorePort, e: &Engine, req: &Request) -> Result<String> {
+    crate::service::orgs::require_enabled(e)?;
     let slug = req.header("X-Org-Slug").ok_or_else(|| {
         err(
             ErrorCode::OrgContextRequired,
