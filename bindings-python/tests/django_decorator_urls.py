@@ -42,7 +42,9 @@ VIEWS: dict[str, Any] = {
     "agent": _view(d.require_agent_clearance("content.edit")),
     "rate": _view(d.rate_limit(2, 60)),
     # Stacked: one guard, a user token and a count per user.
-    "rate-user": _view(d.rate_limit(max_requests=1, window_seconds=60, scope="per-user"), d.require_jwt),
+    "rate-user": _view(
+        d.rate_limit(max_requests=1, window_seconds=60, scope="per-user"), d.require_jwt
+    ),
 }
 
 urlpatterns: list[Any] = [

@@ -204,10 +204,13 @@ def test_agent_clearance(store: t.MemoryStore) -> None:
     ok = client.get("/d/agent", **agent)
     assert (ok.status_code, ok.json()["kind"]) == (200, "agent")
     assert answer(client, "agent", users.auth("ann")) == (200, "")
-    # Views without clearance refuse agents, whatever they require.
-    for view in ["permission", "org-admin", "rate"]:
+    # Views without clearance refuse agents, whatever they require...
+    for view in ["permission", "org-admin", "rate-user"]:
         got = answer(client, view, {**agent, "HTTP_X_ORG_SLUG": "acme"})
         assert got == (403, "agent_permission_denied"), view
+    # ...but a rate limit alone, like the application check, lets one through.
+    limited = client.get("/d/rate", **agent)
+    assert (limited.status_code, limited.json()["kind"]) == (200, "agent")
 
 
 def test_rate_limit(store: t.MemoryStore) -> None:
@@ -232,6 +235,8 @@ def test_rate_limit(store: t.MemoryStore) -> None:
 
 
 def test_stacked_decorators_declare_one_guard_for_the_middleware() -> None:
+    test = test_stacked_decorators_declare_one_guard_for_the_middleware
+
     @decorators.rate_limit(3, 30)
     @decorators.require_org_admin
     @decorators.require_all_roles(["a", "b"])
@@ -246,7 +251,7 @@ def test_stacked_decorators_declare_one_guard_for_the_middleware() -> None:
         {"type": "org_role", "code": "admin", "inherit": True},
         {
             "type": "rate_limit",
-            "scope": f"{__name__}.test_stacked_decorators_declare_one_guard_for_the_middleware.<locals>.view",
+            "scope": f"{__name__}.{test.__qualname__}.<locals>.view",
             "max_requests": 3,
             "window_secs": 30,
         },
