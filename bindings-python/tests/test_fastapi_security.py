@@ -19,11 +19,20 @@ from tenxyte_core.fastapi import (
     guard_response_handler,
     guards,
     require_agent_clearance,
+    require_all_permissions,
+    require_all_roles,
+    require_any_permission,
+    require_any_role,
     require_jwt,
+    require_org_admin,
+    require_org_membership,
+    require_org_owner,
     require_org_permission,
+    require_org_role,
     require_permission,
     require_role,
     require_verified_email,
+    require_verified_phone,
     requirements_from_scopes,
 )
 
@@ -58,6 +67,19 @@ def build_app(engine: AnyEngine) -> FastAPI:
     @app.get("/org", dependencies=[require_org_permission(engine, "org.members.invite")])
     def org() -> Any:
         return {}
+
+    for path, dependency in [
+        ("/phone", require_verified_phone(engine)),
+        ("/any-permission", require_any_permission(engine, ["system.logs", "content.view"])),
+        ("/all-permissions", require_all_permissions(engine, ["content.view", "system.logs"])),
+        ("/any-role", require_any_role(engine, ["admin", "editor"])),
+        ("/all-roles", require_all_roles(engine, ["viewer", "admin"])),
+        ("/org-member", require_org_membership(engine)),
+        ("/org-member-role", require_org_role(engine, "member")),
+        ("/org-owner", require_org_owner(engine)),
+        ("/org-admin", require_org_admin(engine)),
+    ]:
+        app.add_api_route(path, lambda: {}, dependencies=[dependency])
 
     @app.get("/agent-articles")
     def agent_articles(
@@ -108,8 +130,12 @@ def build_app(engine: AnyEngine) -> FastAPI:
 @pytest.fixture(params=["engine", "async-engine"])
 def engine(request: pytest.FixtureRequest) -> AnyEngine:
     if request.param == "engine":
-        return make_engine(t.MemoryStore(), agents={"enabled": True})
-    return make_async_engine(AsyncDictStore(), agents={"enabled": True})
+        return make_engine(
+            t.MemoryStore(), agents={"enabled": True}, organizations={"enabled": True}
+        )
+    return make_async_engine(
+        AsyncDictStore(), agents={"enabled": True}, organizations={"enabled": True}
+    )
 
 
 @pytest.fixture
@@ -165,9 +191,37 @@ def test_user_requirements(client: TestClient) -> None:
     unverified = client.get("/verified", headers=auth)
     assert (unverified.status_code, unverified.json()["code"]) == (403, "email_not_verified")
     no_org = client.get("/org", headers=auth)
-    assert (no_org.status_code, no_org.json()["code"]) == (400, "invalid_input")
+    assert (no_org.status_code, no_org.json()["code"]) == (400, "org_context_required")
     unknown = client.get("/org", headers={**auth, "X-Org-Slug": "nowhere"})
     assert (unknown.status_code, unknown.json()["code"]) == (404, "org_not_found")
+    # The rest of Tenxyte's decorator list, as scopes of the one guard.
+    for path, want in [
+        ("/phone", (403, "phone_not_verified")),
+        ("/any-permission", (200, None)),
+        ("/all-permissions", (403, "permission_required")),
+        ("/any-role", (403, "role_required")),
+        ("/all-roles", (403, "role_required")),
+        ("/org-member", (400, "org_context_required")),
+    ]:
+        r = client.get(path, headers=auth)
+        assert (r.status_code, r.json().get("code")) == want, path
+    made = client.post(
+        "/api/v1/auth/organizations/", headers=auth, json={"name": "Una", "slug": "una"}
+    )
+    assert made.status_code == 201, made.text
+    other = bearer(signup(client, "ola@example.com"))
+    for path, owner, stranger in [
+        ("/org-member", 200, 403),
+        ("/org-owner", 200, 403),
+        ("/org-admin", 200, 403),
+        ("/org-member-role", 403, 403),  # an exact role: the owner is not a "member"
+    ]:
+        assert client.get(path, headers={**auth, "X-Org-Slug": "una"}).status_code == owner
+        refused = client.get(path, headers={**other, "X-Org-Slug": "una"})
+        assert (refused.status_code, refused.json()["code"]) == (
+            stranger,
+            "org_permission_denied",
+        ), path
     # Stacked dependencies: every one's requirement holds, whichever runs first.
     assert client.get("/viewer-and-admin", headers=auth).status_code == 403
     # SecurityScopes through the host's own dependency: both scopes are enforced.
@@ -240,6 +294,18 @@ def test_scopes_name_the_guards_requirements() -> None:
     assert requirements_from_scopes(["org:org.members.invite", "email:verified"])[1:] == [
         {"type": "org_permission", "code": "org.members.invite"},
         {"type": "verified_email"},
+    ]
+    assert requirements_from_scopes(
+        ["phone:verified", "any:a.b,c.d", "any-role:x,y", "org-member"]
+    )[1:] == [
+        {"type": "verified_phone"},
+        {"type": "any_permission", "codes": ["a.b", "c.d"]},
+        {"type": "any_role", "codes": ["x", "y"]},
+        {"type": "org_member"},
+    ]
+    assert requirements_from_scopes(["org-role:admin", "org-role-direct:owner"])[1:] == [
+        {"type": "org_role", "code": "admin", "inherit": True},
+        {"type": "org_role", "code": "owner", "inherit": False},
     ]
     assert requirements_from_scopes(["content.publish", "agent", "agent:approval"])[-1] == {
         "type": "agent_clearance",

@@ -209,6 +209,8 @@ error_codes! {
     InvalidRole = "invalid_role", Authz;
     /// Another organization already uses this slug.
     OrgSlugTaken = "org_slug_taken", Authz;
+    /// The route works in an organization and the request names none (`X-Org-Slug`).
+    OrgContextRequired = "org_context_required", Authz;
     // --- agents ---
     /// AI-agent tokens (AIRS) are switched off (`agents.enabled` is false).
     AirsDisabled = "airs_disabled", Agent;
@@ -322,6 +324,8 @@ error_codes! {
     ChallengeInvalid = "challenge_invalid", Auth;
     /// The route needs a verified e-mail address and the user's is not verified.
     EmailNotVerified = "email_not_verified", Auth;
+    /// The route needs a verified phone number and the user's is not verified.
+    PhoneNotVerified = "phone_not_verified", Auth;
 
     // --- input and internal ---
     /// An argument or input document has the wrong shape.

@@ -998,3 +998,629 @@ fn agent_responses_are_redacted_only_with_redact_pii() {
                              "Phone": "***REDACTED***", "tags": [{"password": "***REDACTED***"}]}}))
     );
 }
+
+/// One guard call for the tests below: a request from `ip` with `headers`.
+fn guard_at(
+    host: &mut Host,
+    ip: &str,
+    headers: &[(&str, &str)],
+    reqs: Vec<tenxyte_core::http::guard::Requirement>,
+) -> tenxyte_core::http::guard::GuardDecision {
+    let req = Request {
+        method: "GET".into(),
+        path: "/app/reports".into(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        client_ip: Some(ip.into()),
+        ..Request::default()
+    };
+    let flow = host.engine.guard(req, reqs, host.clock.now());
+    host.run(flow).unwrap()
+}
+
+/// `(status, code)` of a decision; an allow is `(200, "")`.
+fn outcome(d: &tenxyte_core::http::guard::GuardDecision) -> (u16, String) {
+    use tenxyte_core::http::guard::GuardDecision;
+    match d {
+        GuardDecision::Allow { .. } => (200, String::new()),
+        GuardDecision::Respond { response } => (response.status, code(response)),
+    }
+}
+
+fn patch_user(host: &mut Host, id: &str, patch: impl FnOnce(&mut Value)) {
+    use tenxyte_core::store::{keys, Expect, Op, OpResult, SyncStore};
+    let OpResult::Got(Some(rec)) = host.store.execute(&Op::Get {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+    }) else {
+        panic!("no user {id}")
+    };
+    let mut user = rec.value;
+    patch(&mut user);
+    host.store.execute(&Op::Put {
+        ns: keys::USERS.into(),
+        key: keys::user(id),
+        value: user,
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+}
+
+fn user_id(reg: &Value) -> String {
+    reg["user"]["id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_guard_checks_any_permission_any_role_and_a_verified_phone() {
+    use tenxyte_core::http::guard::Requirement;
+    let mut host = Host::new(json!({}));
+    let (ann, reg) = signup(&mut host, "ann@example.com");
+    let (bob, _) = signup(&mut host, "bob@example.com");
+    let ann_id = user_id(&reg);
+    patch_user(&mut host, &ann_id, |u| u["roles"] = json!(["editor"]));
+    let (ann_h, bob_h) = (bearer(&ann), bearer(&bob));
+    let ip = "198.51.100.1";
+    let any_perm = |codes: &[&str]| {
+        vec![Requirement::AnyPermission {
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        }]
+    };
+    let any_role = |codes: &[&str]| {
+        vec![Requirement::AnyRole {
+            codes: codes.iter().map(|c| (*c).to_owned()).collect(),
+        }]
+    };
+    let ann_a = [("Authorization", ann_h.as_str())];
+    let bob_a = [("Authorization", bob_h.as_str())];
+
+    // Any of several permissions: the editor holds content.edit, a viewer neither.
+    let edit_or_logs = any_perm(&["system.logs", "content.edit"]);
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, edit_or_logs.clone())).0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &bob_a, edit_or_logs)),
+        (403, "permission_required".into())
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, any_perm(&[]))),
+        (403, "permission_required".into())
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &[], any_perm(&["content.edit"]))),
+        (401, "not_authenticated".into())
+    );
+    // "All of" is several requirements: one missing permission refuses.
+    let mut both = any_perm(&["content.edit"]);
+    both.push(Requirement::Permission {
+        code: "system.logs".into(),
+    });
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, both)),
+        (403, "permission_required".into())
+    );
+
+    // Any of several roles.
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &ann_a,
+            any_role(&["admin", "editor"])
+        ))
+        .0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &bob_a,
+            any_role(&["admin", "editor"])
+        )),
+        (403, "role_required".into())
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, any_role(&[]))),
+        (403, "role_required".into())
+    );
+
+    // A verified phone number.
+    let phone = || vec![Requirement::VerifiedPhone];
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, phone())),
+        (403, "phone_not_verified".into())
+    );
+    patch_user(&mut host, &ann_id, |u| {
+        u["phone"] = json!("+33612345678");
+        u["phone_verified"] = json!(true);
+    });
+    assert_eq!(outcome(&guard_at(&mut host, ip, &ann_a, phone())).0, 200);
+
+    // Agents: roles and a phone are never delegated; one permission out of "any" is.
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &[("Authorization", &ann_h)],
+        Some(json!({"permissions": ["content.edit"]})),
+    );
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    let agent_a = [("Authorization", agent.as_str())];
+    let cleared = |mut reqs: Vec<Requirement>, permission: Option<&str>| {
+        reqs.push(Requirement::AgentClearance {
+            permission: permission.map(str::to_owned),
+            human_approval: false,
+        });
+        reqs
+    };
+    let allowed = guard_at(
+        &mut host,
+        ip,
+        &agent_a,
+        cleared(any_perm(&["content.edit"]), None),
+    );
+    assert_eq!(outcome(&allowed).0, 200);
+    let two = any_perm(&["system.logs", "content.edit"]);
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &agent_a,
+            cleared(two.clone(), Some("content.edit"))
+        ))
+        .0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &agent_a, cleared(two, None))),
+        (403, "agent_permission_denied".into())
+    );
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &agent_a,
+            cleared(any_perm(&["system.logs"]), Some("content.edit"))
+        )),
+        (403, "agent_permission_denied".into())
+    );
+    for reqs in [any_role(&["editor"]), phone()] {
+        assert_eq!(
+            outcome(&guard_at(&mut host, ip, &agent_a, cleared(reqs, None))),
+            (403, "agent_permission_denied".into())
+        );
+    }
+    // Without clearance an agent is refused whatever the requirement.
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &agent_a,
+            any_perm(&["content.edit"])
+        )),
+        (403, "agent_permission_denied".into())
+    );
+
+    // The JSON forms (what the bindings send).
+    let parsed: Vec<Requirement> = serde_json::from_value(json!([
+        {"type": "any_permission", "codes": ["a.b"]},
+        {"type": "any_role", "codes": ["editor"]},
+        {"type": "verified_phone"},
+        {"type": "org_member"},
+        {"type": "org_role", "code": "owner"},
+        {"type": "org_role", "code": "owner", "inherit": false},
+        {"type": "rate_limit", "scope": "v", "max_requests": 3, "window_secs": 60},
+    ]))
+    .unwrap();
+    assert_eq!(
+        parsed[4],
+        Requirement::OrgRole {
+            code: "owner".into(),
+            inherit: true
+        }
+    );
+    assert_eq!(
+        parsed[6],
+        Requirement::RateLimit {
+            scope: "v".into(),
+            max_requests: 3,
+            window_secs: 60
+        }
+    );
+    assert!(serde_json::from_value::<Requirement>(json!({"type": "org_role"})).is_err());
+}
+
+#[test]
+fn the_guard_checks_org_membership_and_org_roles_with_or_without_inheritance() {
+    use tenxyte_core::http::guard::Requirement;
+    use tenxyte_core::store::{keys, Expect, Op, SyncStore};
+    let mut host = Host::new(json!({"organizations": {"enabled": true}}));
+    let mut tokens = std::collections::HashMap::new();
+    let mut ids = std::collections::HashMap::new();
+    for name in ["ann", "bob", "cat", "dan", "eve", "fay"] {
+        let (t, reg) = signup(&mut host, &format!("{name}@example.com"));
+        tokens.insert(name, bearer(&t));
+        ids.insert(name, user_id(&reg));
+    }
+    let ann_raw = tokens["ann"].trim_start_matches("Bearer ").to_owned();
+    let create = host.engine.create_organization(
+        ann_raw.clone(),
+        serde_json::from_value(json!({"name": "Acme", "slug": "acme"})).unwrap(),
+        host.ctx(),
+    );
+    let acme = host.run(create).unwrap();
+    let child = host.engine.create_child_organization(
+        ann_raw,
+        acme.id.clone(),
+        serde_json::from_value(json!({"name": "Acme EU", "slug": "acme-eu"})).unwrap(),
+        host.ctx(),
+    );
+    host.run(child).unwrap();
+    // In acme (the parent) only: bob admin, cat member, dan suspended, eve owner.
+    for (name, role, status) in [
+        ("bob", "admin", "active"),
+        ("cat", "member", "active"),
+        ("dan", "member", "suspended"),
+        ("eve", "owner", "active"),
+    ] {
+        host.store.execute(&Op::Put {
+            ns: keys::ORG_MEMBERSHIPS.into(),
+            key: keys::membership(&acme.id, &ids[name]),
+            value: json!({"org_id": acme.id, "user_id": ids[name], "role": role,
+                          "status": status, "joined_at": 0}),
+            ttl_secs: None,
+            expect: Expect::Any,
+        });
+    }
+    let ip = "198.51.100.2";
+    let mut check = |who: &str, slug: Option<&str>, req: Requirement| {
+        let mut headers = vec![("Authorization", tokens[who].as_str())];
+        if let Some(s) = slug {
+            headers.push(("X-Org-Slug", s));
+        }
+        let d = guard_at(&mut host, ip, &headers, vec![req]);
+        let reason = match &d {
+            tenxyte_core::http::guard::GuardDecision::Respond { response } => response.json_body()
+                ["details"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            tenxyte_core::http::guard::GuardDecision::Allow { .. } => String::new(),
+        };
+        let (status, code) = outcome(&d);
+        (status, code, reason)
+    };
+    let ok = || (200, String::new(), String::new());
+    let denied = |reason: &str| (403, "org_permission_denied".to_owned(), reason.to_owned());
+    let role = |code: &str, inherit: bool| Requirement::OrgRole {
+        code: code.into(),
+        inherit,
+    };
+
+    // Membership (and the organization context it needs).
+    let member = || Requirement::OrgMember;
+    assert_eq!(check("cat", Some("acme"), member()), ok());
+    assert_eq!(check("cat", Some("acme-eu"), member()), ok(), "inherited");
+    assert_eq!(check("ann", Some("acme-eu"), member()), ok());
+    assert_eq!(
+        check("dan", Some("acme"), member()),
+        denied("membership_suspended")
+    );
+    assert_eq!(check("fay", Some("acme"), member()), denied("not_a_member"));
+    assert_eq!(
+        check("cat", None, member()),
+        (400, "org_context_required".into(), String::new())
+    );
+    assert_eq!(
+        check("cat", Some("nowhere"), member()),
+        (404, "org_not_found".into(), String::new())
+    );
+    let perm = Requirement::OrgPermission {
+        code: "org.read".into(),
+    };
+    assert_eq!(check("cat", None, perm).1, "org_context_required");
+
+    // An exact role, inherited or not.
+    assert_eq!(check("cat", Some("acme"), role("member", true)), ok());
+    assert_eq!(check("cat", Some("acme-eu"), role("member", true)), ok());
+    assert_eq!(
+        check("cat", Some("acme-eu"), role("member", false)),
+        denied("not_a_member")
+    );
+    assert_eq!(
+        check("bob", Some("acme"), role("member", true)),
+        denied("role_not_held")
+    );
+    assert_eq!(
+        check("fay", Some("acme"), role("viewer", true)),
+        denied("not_a_member")
+    );
+    assert_eq!(
+        check("cat", Some("acme"), role("nope", true)),
+        (404, "org_role_not_found".into(), "unknown_role".into())
+    );
+
+    // require_org_owner: owner of this very organization.
+    let owner = || role("owner", false);
+    assert_eq!(check("ann", Some("acme-eu"), owner()), ok());
+    assert_eq!(check("eve", Some("acme"), owner()), ok());
+    assert_eq!(
+        check("eve", Some("acme-eu"), owner()),
+        denied("not_a_member")
+    );
+    assert_eq!(check("bob", Some("acme"), owner()), denied("role_not_held"));
+
+    // require_org_admin: admin or owner, an ancestor's counting.
+    let admin = || role("admin", true);
+    assert_eq!(check("bob", Some("acme"), admin()), ok());
+    assert_eq!(check("bob", Some("acme-eu"), admin()), ok());
+    assert_eq!(
+        check("eve", Some("acme-eu"), admin()),
+        ok(),
+        "an ancestor's owner"
+    );
+    assert_eq!(check("ann", Some("acme"), admin()), ok());
+    assert_eq!(check("cat", Some("acme"), admin()), denied("role_not_held"));
+    assert_eq!(
+        check("dan", Some("acme"), admin()),
+        denied("membership_suspended")
+    );
+    assert_eq!(
+        check("bob", Some("acme-eu"), role("admin", false)),
+        denied("not_a_member")
+    );
+
+    // With role_inheritance off, inherit asks for nothing more than the settings allow.
+    let mut flat =
+        Host::new(json!({"organizations": {"enabled": true, "role_inheritance": false}}));
+    let (t, _) = signup(&mut flat, "ann@example.com");
+    let create = flat.engine.create_organization(
+        t.clone(),
+        serde_json::from_value(json!({"name": "Top", "slug": "top"})).unwrap(),
+        flat.ctx(),
+    );
+    let top = flat.run(create).unwrap();
+    let (c, creg) = signup(&mut flat, "cat@example.com");
+    flat.store.execute(&Op::Put {
+        ns: keys::ORG_MEMBERSHIPS.into(),
+        key: keys::membership(&top.id, &user_id(&creg)),
+        value: json!({"org_id": top.id, "user_id": user_id(&creg), "role": "admin",
+                      "status": "active", "joined_at": 0}),
+        ttl_secs: None,
+        expect: Expect::Any,
+    });
+    let child = flat.engine.create_child_organization(
+        t,
+        top.id.clone(),
+        serde_json::from_value(json!({"name": "Sub", "slug": "sub"})).unwrap(),
+        flat.ctx(),
+    );
+    flat.run(child).unwrap();
+    let c_h = bearer(&c);
+    let at = |slug: &'static str| [("Authorization", c_h.clone()), ("X-Org-Slug", slug.into())];
+    for (slug, want) in [("top", 200), ("sub", 403)] {
+        let h = at(slug);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        assert_eq!(
+            outcome(&guard_at(&mut flat, ip, &h, vec![role("admin", true)])).0,
+            want
+        );
+        assert_eq!(
+            outcome(&guard_at(&mut flat, ip, &h, vec![Requirement::OrgMember])).0,
+            want
+        );
+    }
+
+    // Agents never pass organization requirements, even with clearance.
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &[("Authorization", &tokens["ann"])],
+        Some(json!({"permissions": ["content.view"]})),
+    );
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    for req in [member(), owner(), admin()] {
+        let d = guard_at(
+            &mut host,
+            ip,
+            &[("Authorization", &agent), ("X-Org-Slug", "acme")],
+            vec![
+                req,
+                Requirement::AgentClearance {
+                    permission: None,
+                    human_approval: false,
+                },
+            ],
+        );
+        assert_eq!(outcome(&d), (403, "agent_permission_denied".into()));
+    }
+
+    // Organizations switched off.
+    let mut off = Host::new(json!({}));
+    let (t, _) = signup(&mut off, "ann@example.com");
+    let h = bearer(&t);
+    let d = guard_at(
+        &mut off,
+        ip,
+        &[("Authorization", &h), ("X-Org-Slug", "acme")],
+        vec![Requirement::OrgMember],
+    );
+    assert_eq!(outcome(&d).1, "org_disabled");
+}
+
+#[test]
+fn the_guard_rate_limits_per_scope_and_caller_with_retry_after() {
+    use tenxyte_core::http::guard::{GuardDecision, Principal, Requirement};
+    let mut host = Host::new(json!({"rate_limit": {"enabled": false}}));
+    let (ann, reg) = signup(&mut host, "ann@example.com");
+    let (bob, _) = signup(&mut host, "bob@example.com");
+    let ann_id = user_id(&reg);
+    patch_user(&mut host, &ann_id, |u| u["roles"] = json!(["editor"]));
+    let (ann_h, bob_h) = (bearer(&ann), bearer(&bob));
+    let limit = |scope: &str| Requirement::RateLimit {
+        scope: scope.into(),
+        max_requests: 2,
+        window_secs: 60,
+    };
+    let ip = "198.51.100.3";
+    let ann_a = [("Authorization", ann_h.as_str())];
+
+    // Two calls a minute per user; the third answers 429 with Retry-After, whatever
+    // rate_limit.enabled says. Another user and another scope count apart.
+    let reqs = || vec![limit("reports"), Requirement::Authenticated];
+    for _ in 0..2 {
+        assert_eq!(outcome(&guard_at(&mut host, ip, &ann_a, reqs())).0, 200);
+    }
+    let GuardDecision::Respond { response } = guard_at(&mut host, ip, &ann_a, reqs()) else {
+        panic!("the third call passed")
+    };
+    assert_eq!(
+        (response.status, code(&response).as_str()),
+        (429, "too_many_requests")
+    );
+    let wait: i64 = response
+        .headers
+        .iter()
+        .find(|(k, _)| k == "Retry-After")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("Retry-After");
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(response.json_body()["details"]["retry_after"], json!(wait));
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            ip,
+            &[("Authorization", &bob_h)],
+            reqs()
+        ))
+        .0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, vec![limit("exports")])).0,
+        200
+    );
+    // A refused call of a known user still counts (counted before the other checks).
+    let logs = || {
+        vec![
+            limit("logs"),
+            Requirement::Permission {
+                code: "system.logs".into(),
+            },
+        ]
+    };
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, logs())).1,
+        "permission_required"
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, logs())).1,
+        "permission_required"
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, logs())).1,
+        "too_many_requests"
+    );
+
+    // The next window opens the route again.
+    host.advance(wait);
+    assert_eq!(outcome(&guard_at(&mut host, ip, &ann_a, reqs())).0, 200);
+
+    // Without a token: a rate-limit-only guard passes anonymously, counted per IP.
+    let anonymous = |d: &GuardDecision| {
+        matches!(
+            d,
+            GuardDecision::Allow {
+                principal: Principal::Anonymous { .. }
+            }
+        )
+    };
+    for _ in 0..2 {
+        assert!(anonymous(&guard_at(
+            &mut host,
+            "192.0.2.1",
+            &[],
+            vec![limit("public")]
+        )));
+    }
+    assert_eq!(
+        outcome(&guard_at(
+            &mut host,
+            "192.0.2.1",
+            &[],
+            vec![limit("public")]
+        )),
+        (429, "too_many_requests".into())
+    );
+    assert!(anonymous(&guard_at(
+        &mut host,
+        "192.0.2.2",
+        &[],
+        vec![limit("public")]
+    )));
+    // Next to another requirement a token is needed.
+    assert_eq!(
+        outcome(&guard_at(&mut host, "192.0.2.3", &[], reqs())),
+        (401, "not_authenticated".into())
+    );
+    // A window of 0 seconds is a host mistake, refused.
+    let zero = Requirement::RateLimit {
+        scope: "z".into(),
+        max_requests: 5,
+        window_secs: 0,
+    };
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, vec![zero])),
+        (400, "invalid_input".into())
+    );
+
+    // An agent counts against its delegating user.
+    let r = call(
+        &mut host,
+        "POST",
+        "ai/tokens/",
+        &[("Authorization", &ann_h)],
+        Some(json!({"permissions": ["content.edit"]})),
+    );
+    let agent = format!(
+        "AgentBearer {}",
+        r.json_body()["raw_token"].as_str().unwrap()
+    );
+    let agent_a = [("Authorization", agent.as_str())];
+    let as_agent = || {
+        vec![
+            limit("shared"),
+            Requirement::AgentClearance {
+                permission: Some("content.edit".into()),
+                human_approval: false,
+            },
+        ]
+    };
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, vec![limit("shared")])).0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &agent_a, as_agent())).0,
+        200
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &agent_a, as_agent())),
+        (429, "too_many_requests".into())
+    );
+    assert_eq!(
+        outcome(&guard_at(&mut host, ip, &ann_a, vec![limit("shared")])),
+        (429, "too_many_requests".into())
+    );
+}

@@ -232,7 +232,10 @@ class Engine:
         ``{"type": "verified_email"}``, ``{"type": "agent_clearance", "permission": ...,
         "human_approval": bool}``, ``{"type": "application"}`` (alone: the application
         credentials, and a token only when presented; no token is the principal
-        ``{"kind": "anonymous", "app_id"}``). Returns ``("allow", principal)`` or
+        ``{"kind": "anonymous", "app_id"}``); also ``any_permission``/``any_role``
+        (``"codes"``), ``verified_phone``, ``org_member``, ``org_role`` (``"code"``,
+        ``"inherit"``) and ``rate_limit`` (``"scope"``, ``"max_requests"``,
+        ``"window_secs"``; alone, a token is optional too). Returns ``("allow", principal)`` or
         ``("respond", (status, headers, body))``: the response the API itself would give
         (401, 403, 429, ... or 202 while a human approves an agent's action).
         """

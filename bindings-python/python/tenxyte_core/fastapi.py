@@ -31,9 +31,13 @@ route's requirements; they appear in the app's OpenAPI document on the operation
 schemes ``Bearer`` (a user's access token), ``AgentBearer`` (an agent token) and, when
 the core wants application credentials, ``AccessKey``/``AccessSecret``. A scope is a
 permission code, ``role:<code>``, ``org:<code>`` (in the organization named by
-``X-Org-Slug``), ``email:verified``, ``agent`` (agents may call) or ``agent:approval``
-(each agent call waits for the human). Every decision is :meth:`Engine.guard`'s, one call
-per request with the scopes of all the route's Tenxyte dependencies together; a refusal
+``X-Org-Slug``), ``email:verified``, ``phone:verified``, ``any:<code>,<code>`` (one of the
+permissions), ``any-role:<code>,<code>``, ``org-member`` (a member of the ``X-Org-Slug``
+organization), ``org-role:<code>`` (that org role, an ancestor's counting),
+``org-role-direct:<code>`` (in that organization itself), ``agent`` (agents may call) or
+``agent:approval`` (each agent call waits for the human). Every decision is
+:meth:`Engine.guard`'s, one call per request with the scopes of all the route's Tenxyte
+dependencies together; a refusal
 (401, 403, 429, ...) or a 202 pending approval is sent exactly as the guard gave it
 (status, headers, body) through :func:`guard_response_handler`.
 
@@ -70,12 +74,21 @@ __all__ = [
     "guards",
     "http_exception",
     "require_agent_clearance",
+    "require_all_permissions",
+    "require_all_roles",
+    "require_any_permission",
+    "require_any_role",
     "require_jwt",
+    "require_org_admin",
+    "require_org_membership",
+    "require_org_owner",
     "require_org_permission",
+    "require_org_role",
     "require_permission",
     "require_permissions",
     "require_role",
     "require_verified_email",
+    "require_verified_phone",
     "requirements_from_scopes",
 ]
 
@@ -229,7 +242,9 @@ def require_permissions(
 _SCHEME_HELP = (
     " The operation's scopes are what the route requires: a permission code, "
     "`role:<code>`, `org:<code>` (in the organization named by `X-Org-Slug`), "
-    "`email:verified`, `agent` (agents may call) and `agent:approval` (each agent call "
+    "`email:verified`, `phone:verified`, `any:<code>,<code>` (one of the permissions), "
+    "`any-role:<code>,<code>`, `org-member`, `org-role:<code>` (an ancestor's counting), "
+    "`org-role-direct:<code>`, `agent` (agents may call) and `agent:approval` (each agent call "
     "waits for the delegating human's approval)."
 )
 
@@ -293,6 +308,15 @@ def requirements_from_scopes(scopes: Sequence[str]) -> list[dict[str, Any]]:
             continue
         if scope == "email:verified":
             req = {"type": "verified_email"}
+        elif scope == "phone:verified":
+            req = {"type": "verified_phone"}
+        elif scope == "org-member":
+            req = {"type": "org_member"}
+        elif sep and kind in ("any", "any-role"):
+            codes = [c for c in rest.split(",") if c]
+            req = {"type": "any_permission" if kind == "any" else "any_role", "codes": codes}
+        elif sep and kind in ("org-role", "org-role-direct"):
+            req = {"type": "org_role", "code": rest, "inherit": kind == "org-role"}
         elif sep and kind == "role":
             req = {"type": "role", "code": rest}
         elif sep and kind == "org":
@@ -478,6 +502,63 @@ def require_org_permission(engine: AnyEngine, code: str) -> Any:
     """``Security``: the user holds ``code`` in the organization named by the
     ``X-Org-Slug`` header (scope ``org:<code>``)."""
     return Security(guards(engine).user, scopes=["org:" + code])
+
+
+def require_verified_phone(engine: AnyEngine) -> Any:
+    """``Security``: the user's phone number is verified (scope ``phone:verified``)."""
+    return Security(guards(engine).user, scopes=["phone:verified"])
+
+
+def require_any_permission(engine: AnyEngine, codes: Sequence[str]) -> Any:
+    """``Security``: the user holds one of the permissions (scope ``any:<a>,<b>``)."""
+    return Security(guards(engine).user, scopes=["any:" + ",".join(_codes(codes))])
+
+
+def require_all_permissions(engine: AnyEngine, codes: Sequence[str]) -> Any:
+    """``Security``: the user holds every permission (one scope each)."""
+    return Security(guards(engine).user, scopes=_codes(codes))
+
+
+def require_any_role(engine: AnyEngine, codes: Sequence[str]) -> Any:
+    """``Security``: the user has one of the roles (scope ``any-role:<a>,<b>``)."""
+    return Security(guards(engine).user, scopes=["any-role:" + ",".join(_codes(codes))])
+
+
+def require_all_roles(engine: AnyEngine, codes: Sequence[str]) -> Any:
+    """``Security``: the user has every role (scopes ``role:<code>``)."""
+    return Security(guards(engine).user, scopes=["role:" + c for c in _codes(codes)])
+
+
+def require_org_membership(engine: AnyEngine) -> Any:
+    """``Security``: the user is an active member of the ``X-Org-Slug`` organization or
+    an ancestor (scope ``org-member``; ``org_context_required`` without the header)."""
+    return Security(guards(engine).user, scopes=["org-member"])
+
+
+def require_org_role(engine: AnyEngine, code: str, *, inherit: bool = True) -> Any:
+    """``Security``: the user has org role ``code`` in the ``X-Org-Slug`` organization
+    (``admin`` is also met by ``owner``); ``inherit``: an ancestor's membership counts
+    (scopes ``org-role:<code>`` / ``org-role-direct:<code>``)."""
+    return Security(
+        guards(engine).user, scopes=[("org-role:" if inherit else "org-role-direct:") + code]
+    )
+
+
+def require_org_owner(engine: AnyEngine) -> Any:
+    """``Security``: the user owns the ``X-Org-Slug`` organization itself."""
+    return require_org_role(engine, "owner", inherit=False)
+
+
+def require_org_admin(engine: AnyEngine) -> Any:
+    """``Security``: admin or owner of the ``X-Org-Slug`` organization or an ancestor."""
+    return require_org_role(engine, "admin")
+
+
+def _codes(codes: Sequence[str]) -> list[str]:
+    # A lone string would otherwise be read as a list of one-letter codes.
+    if isinstance(codes, str):
+        raise TypeError("pass a list of codes, not a string")
+    return list(codes)
 
 
 def require_verified_email(engine: AnyEngine) -> Any:

@@ -32,6 +32,7 @@ pub fn status_of(code: ErrorCode) -> u16 {
         | C::ChallengeInvalid
         | C::MfaNotEnabled
         | C::OrgCycle
+        | C::OrgContextRequired
         | C::InvitationInvalid => 400,
         C::AccountLocked => 423,
         C::TooManyRequests | C::RateLimited => 429,

@@ -49,8 +49,56 @@ pub enum Requirement {
         /// Every call waits for the delegating human's approval.
         human_approval: bool,
     },
+    /// The user holds at least one of these RBAC permissions (`permission_required`
+    /// otherwise; an empty list is never met). Agents: met when the one permission the
+    /// call checks (the clearance's, or the only code) is among them.
+    AnyPermission {
+        /// Permission codes.
+        codes: Vec<String>,
+    },
+    /// The user has at least one of these roles (`role_required` otherwise; an empty list
+    /// is never met). Agents are refused.
+    AnyRole {
+        /// Role codes.
+        codes: Vec<String>,
+    },
+    /// The user's phone number is verified (`phone_not_verified` otherwise).
+    VerifiedPhone,
+    /// The user has an active membership (with a known role) in the organization named by
+    /// `X-Org-Slug`, directly or inherited from an ancestor (`org_context_required`
+    /// without the header, `org_not_found` for an unknown slug, `org_permission_denied`
+    /// with `details.reason` otherwise). Agents are refused.
+    OrgMember,
+    /// The user has role `code` in the organization named by `X-Org-Slug`: that exact role,
+    /// except `admin`, which `owner` also meets. With `inherit` (the default) a membership
+    /// in an ancestor counts when `organizations.role_inheritance` is on; without it only
+    /// the membership in that organization does. `OrgRole {code: "owner", inherit: false}`
+    /// is Tenxyte's `require_org_owner`, `OrgRole {code: "admin", inherit: true}` its
+    /// `require_org_admin` (an ancestor's owner is an admin too). Agents are refused.
+    OrgRole {
+        /// Organization role code (`org_role_not_found` when no role has it).
+        code: String,
+        /// Whether an ancestor's membership counts.
+        #[serde(default = "yes")]
+        inherit: bool,
+    },
+    /// At most `max_requests` calls per fixed window of `window_secs` seconds, counted per
+    /// `scope` and caller: the user (an agent counts as its delegating user), or the client
+    /// IP without a token. Refused with 429 `too_many_requests` and `Retry-After`. It applies
+    /// whatever `rate_limit.enabled` says (the host asked for it on this route); a window of
+    /// 0 seconds is `invalid_input`. Alone (or with `Application`s), a request without a
+    /// token passes as [`Principal::Anonymous`], counted by IP.
+    RateLimit {
+        /// What is counted, e.g. the view's name; routes sharing a scope share the count.
+        scope: String,
+        /// Calls allowed in one window.
+        max_requests: u32,
+        /// The window's length in seconds.
+        window_secs: u64,
+    },
     /// Only the application credentials, as the API's own routes check them (what a
-    /// middleware asks for every host route). Alone, or with other `Application`s only:
+    /// middleware asks for every host route). Alone, or with other `Application`s and
+    /// `RateLimit`s only:
     /// a request without a `Bearer`/`AgentBearer` token passes as
     /// [`Principal::Anonymous`]; a presented user token must be valid (full scope), and an
     /// agent token is authorized as for `AgentClearance` without a permission (it counts
@@ -80,7 +128,8 @@ pub enum Principal {
         /// The agent's label.
         agent_id: String,
     },
-    /// No token, on a guard of [`Requirement::Application`] only.
+    /// No token, on a guard of [`Requirement::Application`]s and
+    /// [`Requirement::RateLimit`]s only.
     Anonymous {
         /// The application of the credentials, when they were checked.
         app_id: Option<String>,
@@ -161,7 +210,8 @@ async fn decide(
         return agent(port, e, req, reqs, raw, ctx).await;
     }
     let bearer = scheme_token(req, "Bearer");
-    if bearer.is_none() && application_only(reqs) {
+    if bearer.is_none() && token_optional(reqs) {
+        rate_limits(port, reqs, ctx.client_key(), now).await?;
         return Ok(GuardOutcome::Allow(Principal::Anonymous {
             app_id: ctx.app_id,
         }));
@@ -174,11 +224,14 @@ async fn decide(
     })?;
     let p = authenticate(port, e, &token, &ctx).await?;
     p.require_scope(&[])?;
+    // Counted before the other checks: a refused call of a known user pays too.
+    rate_limits(port, reqs, &user_key(&p.user.id), now).await?;
     let who = subject(&p.user);
     for r in reqs {
         match r {
             Requirement::Authenticated
             | Requirement::Application
+            | Requirement::RateLimit { .. }
             | Requirement::AgentClearance {
                 permission: None, ..
             } => {}
@@ -189,24 +242,48 @@ async fn decide(
             } => {
                 e.policy().require(&who, code)?;
             }
+            Requirement::AnyPermission { codes } => {
+                e.policy().require_any(&who, &strs(codes))?;
+            }
             Requirement::Role { code } => e.policy().require_role(&who, code)?,
+            Requirement::AnyRole { codes } => e.policy().require_any_role(&who, &strs(codes))?,
             Requirement::VerifiedEmail if !p.user.email_verified => {
                 return Err(err(
                     ErrorCode::EmailNotVerified,
                     "this route needs a verified e-mail address",
                 ));
             }
-            Requirement::VerifiedEmail => {}
+            Requirement::VerifiedPhone if !p.user.phone_verified => {
+                return Err(err(
+                    ErrorCode::PhoneNotVerified,
+                    "this route needs a verified phone number",
+                ));
+            }
+            Requirement::VerifiedEmail | Requirement::VerifiedPhone => {}
             Requirement::OrgPermission { code } => {
-                let slug = req.header("X-Org-Slug").ok_or_else(|| {
-                    err(ErrorCode::InvalidInput, "X-Org-Slug names the organization")
-                })?;
-                let Some(org) = crate::service::orgs::org_by_slug(port, slug).await? else {
-                    return Err(err(ErrorCode::OrgNotFound, "no organization has this slug"));
-                };
-                crate::service::orgs::org_permission(port, e, &p.user.id, &org.id, code)
+                let org = org_of(port, e, req).await?;
+                crate::service::orgs::org_permission(port, e, &p.user.id, &org, code)
                     .await?
                     .require(code)?;
+            }
+            Requirement::OrgMember => {
+                let org = org_of(port, e, req).await?;
+                crate::service::orgs::org_membership(port, e, &p.user.id, &org, None, true)
+                    .await?
+                    .require("membership")?;
+            }
+            Requirement::OrgRole { code, inherit } => {
+                let org = org_of(port, e, req).await?;
+                crate::service::orgs::org_membership(
+                    port,
+                    e,
+                    &p.user.id,
+                    &org,
+                    Some(code),
+                    *inherit,
+                )
+                .await?
+                .require(code)?;
             }
         }
     }
@@ -217,9 +294,74 @@ async fn decide(
     }))
 }
 
-/// A guard of [`Requirement::Application`] only: a token is optional.
-fn application_only(reqs: &[Requirement]) -> bool {
-    !reqs.is_empty() && reqs.iter().all(|r| matches!(r, Requirement::Application))
+fn yes() -> bool {
+    true
+}
+
+fn strs(codes: &[String]) -> Vec<&str> {
+    codes.iter().map(String::as_str).collect()
+}
+
+/// The rate-limit subject of a user (an agent counts as its delegating user).
+fn user_key(user_id: &str) -> String {
+    format!("user:{user_id}")
+}
+
+/// The id of the organization named by `X-Org-Slug`: `org_disabled` when organizations
+/// are off, `org_context_required` without the header, `org_not_found` for an unknown slug.
+async fn org_of(port: &StorePort, e: &Engine, req: &Request) -> Result<String> {
+    crate::service::orgs::require_enabled(e)?;
+    let slug = req.header("X-Org-Slug").ok_or_else(|| {
+        err(
+            ErrorCode::OrgContextRequired,
+            "this route needs an organization: send X-Org-Slug",
+        )
+    })?;
+    match crate::service::orgs::org_by_slug(port, slug).await? {
+        Some(org) => Ok(org.id),
+        None => Err(err(ErrorCode::OrgNotFound, "no organization has this slug")),
+    }
+}
+
+/// Counts one call of `subject` against every [`Requirement::RateLimit`]. Host scopes
+/// live under `guard:` so they never share a count with the API's own limits.
+async fn rate_limits(
+    port: &StorePort,
+    reqs: &[Requirement],
+    subject: &str,
+    now: i64,
+) -> Result<()> {
+    for r in reqs {
+        if let Requirement::RateLimit {
+            scope,
+            max_requests,
+            window_secs,
+        } = r
+        {
+            if *window_secs == 0 {
+                return Err(err(
+                    ErrorCode::InvalidInput,
+                    "a rate_limit requirement needs window_secs of at least 1",
+                ));
+            }
+            let window = crate::config::RateWindow {
+                max_requests: *max_requests,
+                window_secs: *window_secs,
+            };
+            let key = format!("guard:{scope}");
+            crate::service::limits::hit(port, true, &key, subject, &[window], now).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A guard of [`Requirement::Application`]s and [`Requirement::RateLimit`]s only: a token
+/// is optional.
+fn token_optional(reqs: &[Requirement]) -> bool {
+    !reqs.is_empty()
+        && reqs
+            .iter()
+            .all(|r| matches!(r, Requirement::Application | Requirement::RateLimit { .. }))
 }
 
 async fn agent(
@@ -238,30 +380,34 @@ async fn agent(
         _ => None,
     });
     let Some((permission, human_approval)) =
-        clearance.or_else(|| application_only(reqs).then_some((None, false)))
+        clearance.or_else(|| token_optional(reqs).then_some((None, false)))
     else {
         return Err(err(
             ErrorCode::AgentPermissionDenied,
             "agents may not call this route",
         ));
     };
-    // Agents hold permissions, never roles, organizations or a mailbox.
+    // Agents hold permissions, never roles, organizations, a mailbox or a phone.
     let mut needed = permission;
     for r in reqs {
         match r {
             Requirement::Permission { code } => match &needed {
                 None => needed = Some(code.clone()),
                 Some(n) if n == code => {}
-                Some(_) => {
-                    return Err(err(
-                        ErrorCode::AgentPermissionDenied,
-                        "an agent call checks one permission",
-                    ))
-                }
+                Some(_) => return Err(one_permission()),
+            },
+            Requirement::AnyPermission { codes } => match (&needed, codes.as_slice()) {
+                (Some(n), _) if codes.contains(n) => {}
+                (None, [only]) => needed = Some(only.clone()),
+                _ => return Err(one_permission()),
             },
             Requirement::Role { .. }
+            | Requirement::AnyRole { .. }
             | Requirement::OrgPermission { .. }
-            | Requirement::VerifiedEmail => {
+            | Requirement::OrgMember
+            | Requirement::OrgRole { .. }
+            | Requirement::VerifiedEmail
+            | Requirement::VerifiedPhone => {
                 return Err(err(
                     ErrorCode::AgentPermissionDenied,
                     "this route needs a human user",
@@ -269,6 +415,7 @@ async fn agent(
             }
             Requirement::Authenticated
             | Requirement::Application
+            | Requirement::RateLimit { .. }
             | Requirement::AgentClearance { .. } => {}
         }
     }
@@ -283,6 +430,7 @@ async fn agent(
         trace_id: ctx.trace_id.clone(),
         confirmation: None,
     };
+    let ctx_now = ctx.now;
     let flow = match req.header("X-Action-Confirmation") {
         Some(c) => e.retry_agent_action(raw, call, c.to_owned(), ctx),
         None => e.authorize_agent(raw, call, ctx),
@@ -293,11 +441,16 @@ async fn agent(
             agent_id,
             user_id,
             ..
-        } => Ok(GuardOutcome::Allow(Principal::Agent {
-            user_id,
-            token_id,
-            agent_id,
-        })),
+        } => {
+            // The agent's call was counted by the agent flow; the route's own limits
+            // count it against the delegating user.
+            rate_limits(port, reqs, &user_key(&user_id), ctx_now).await?;
+            Ok(GuardOutcome::Allow(Principal::Agent {
+                user_id,
+                token_id,
+                agent_id,
+            }))
+        }
         pending @ AgentOutcome::PendingApproval { .. } => Ok(GuardOutcome::Pending(
             serde_json::to_value(&pending).unwrap_or_else(|_| json!({})),
         )),
@@ -318,4 +471,11 @@ async fn agent(
             Err(Error::new(*code, reason.clone()).with_details(details))
         }
     }
+}
+
+fn one_permission() -> Error {
+    err(
+        ErrorCode::AgentPermissionDenied,
+        "an agent call checks one permission",
+    )
 }

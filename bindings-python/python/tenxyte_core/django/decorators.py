@@ -8,6 +8,12 @@ On allow, ``request.tenxyte_principal`` is the guard's principal: ``{"kind": "us
 the permission check (a guard without agent clearance refuses agent tokens). With
 ``TenxyteMiddleware`` installed, the middleware runs the view's guard and the decorators
 do not run it again.
+
+Every decision is the core's (``docs/http.md``, the guard's requirements): "all of"
+several roles or permissions is one requirement per code, so a refusal names the first
+missing one (``role_required``/``permission_required``); ``require_org_context`` and
+``require_org_membership`` are the same requirement (an active membership in the
+``X-Org-Slug`` organization; ``org_context_required`` without the header).
 """
 
 from __future__ import annotations
@@ -21,12 +27,23 @@ from django.http import HttpRequest, HttpResponse
 from . import get_engine, request_parts, to_response
 
 __all__ = [
+    "rate_limit",
     "require_agent_clearance",
+    "require_all_permissions",
+    "require_all_roles",
+    "require_any_permission",
+    "require_any_role",
     "require_jwt",
+    "require_org_admin",
+    "require_org_context",
+    "require_org_membership",
+    "require_org_owner",
     "require_org_permission",
+    "require_org_role",
     "require_permission",
     "require_role",
     "require_verified_email",
+    "require_verified_phone",
 ]
 
 View = Callable[..., Any]
@@ -65,6 +82,13 @@ def _guarded(view: View, requirements: Sequence[dict[str, Any]]) -> View:
     wrapper.tenxyte_view = inner  # type: ignore[attr-defined]
     wrapper.tenxyte_requirements = combined  # type: ignore[attr-defined]
     return wrapper
+
+
+def _codes(codes: Sequence[str]) -> list[str]:
+    # A lone string would otherwise be read as a list of one-letter codes.
+    if isinstance(codes, str):
+        raise TypeError("pass a list of codes, not a string")
+    return list(codes)
 
 
 def _decorator(*requirements: dict[str, Any]) -> Callable[[V], V]:
@@ -113,3 +137,93 @@ def require_agent_clearance(
             "human_approval": human_in_the_loop_required,
         }
     )
+
+
+def require_verified_phone(view: V) -> V:
+    """The user's phone number is verified (``phone_not_verified`` otherwise)."""
+    return _decorator({"type": "verified_phone"})(view)
+
+
+def require_any_permission(codes: Sequence[str]) -> Callable[[V], V]:
+    """The user holds at least one of the RBAC permissions ``codes``
+    (``permission_required``; an empty list is never met)."""
+    return _decorator({"type": "any_permission", "codes": _codes(codes)})
+
+
+def require_all_permissions(codes: Sequence[str]) -> Callable[[V], V]:
+    """The user holds every permission of ``codes``: one requirement per code, the
+    refusal naming the first missing one (``permission_required``)."""
+    return _decorator(_AUTHENTICATED, *({"type": "permission", "code": c} for c in _codes(codes)))
+
+
+def require_any_role(codes: Sequence[str]) -> Callable[[V], V]:
+    """The user has at least one of the roles ``codes`` (``role_required``; agents are
+    refused)."""
+    return _decorator({"type": "any_role", "codes": _codes(codes)})
+
+
+def require_all_roles(codes: Sequence[str]) -> Callable[[V], V]:
+    """The user has every role of ``codes``: one requirement per code, the refusal
+    naming the first missing one (``role_required``)."""
+    return _decorator(_AUTHENTICATED, *({"type": "role", "code": c} for c in _codes(codes)))
+
+
+_ORG_MEMBER: dict[str, Any] = {"type": "org_member"}
+
+
+def require_org_context(view: V) -> V:
+    """The request names an organization (``X-Org-Slug``; ``org_context_required``
+    otherwise) that the user belongs to: the same requirement as
+    :func:`require_org_membership`, since the core answers nothing about an
+    organization to a non-member."""
+    return _decorator(_ORG_MEMBER)(view)
+
+
+def require_org_membership(view: V) -> V:
+    """The user has an active membership in the ``X-Org-Slug`` organization, or (with
+    ``organizations.role_inheritance``) in an ancestor (``org_permission_denied`` with
+    ``details.reason`` otherwise)."""
+    return _decorator(_ORG_MEMBER)(view)
+
+
+def require_org_role(code: str, *, inherit: bool = True) -> Callable[[V], V]:
+    """The user has org role ``code`` in the ``X-Org-Slug`` organization (exactly that
+    role; ``admin`` is also met by ``owner``); with ``inherit``, a membership in an
+    ancestor counts when ``organizations.role_inheritance`` is on."""
+    return _decorator({"type": "org_role", "code": code, "inherit": inherit})
+
+
+def require_org_owner(view: V) -> V:
+    """The user owns the ``X-Org-Slug`` organization itself (an ancestor's ownership does
+    not count)."""
+    return _decorator({"type": "org_role", "code": "owner", "inherit": False})(view)
+
+
+def require_org_admin(view: V) -> V:
+    """The user is an admin or owner of the ``X-Org-Slug`` organization, directly or
+    through an ancestor."""
+    return _decorator({"type": "org_role", "code": "admin", "inherit": True})(view)
+
+
+def rate_limit(
+    max_requests: int = 10, window_seconds: int = 60, *, scope: str | None = None
+) -> Callable[[V], V]:
+    """At most ``max_requests`` calls per fixed window of ``window_seconds``, counted in
+    the store per ``scope`` (default: the view's dotted name) and caller (the user, an
+    agent's delegating user, or the client IP without a token); 429
+    ``too_many_requests`` with ``Retry-After`` beyond. Alone it lets requests without a
+    token through (``{"kind": "anonymous"}``), counted by IP."""
+
+    def decorate(view: V) -> V:
+        inner: View = getattr(view, "tenxyte_view", view)
+        name = scope or f"{inner.__module__}.{inner.__qualname__}"
+        requirement = {
+            "type": "rate_limit",
+            "scope": name,
+            "max_requests": max_requests,
+            "window_secs": window_seconds,
+        }
+        guarded: V = _guarded(view, [requirement])  # type: ignore[assignment]
+        return guarded
+
+    return decorate

@@ -290,3 +290,39 @@ pub async fn org_permission(
     };
     Ok(ctx.authz(engine)?.has_org_permission(user_id, org_id, code))
 }
+
+/// Whether `user_id` belongs to `org_id` as a guard asks it: `role` `None` is any active
+/// membership (with a known role); `Some("admin")` is role `admin` or `owner` (the pure
+/// `is_admin`); any other code is that exact role. Ancestors' memberships count when
+/// `inherit` and `organizations.role_inheritance` are both on. An unknown organization is
+/// a denial with reason `org_not_found`, as in [`org_permission`].
+pub(crate) async fn org_membership(
+    port: &StorePort,
+    engine: &Engine,
+    user_id: &str,
+    org_id: &str,
+    role: Option<&str>,
+    inherit: bool,
+) -> Result<OrgDecision> {
+    require_enabled(engine)?;
+    let ctx = match user_context(port, engine, user_id, org_id).await {
+        Ok(c) => c,
+        Err(e) if e.code() == ErrorCode::OrgNotFound => {
+            return Ok(OrgDecision {
+                allowed: false,
+                reason: crate::org::reason::ORG_NOT_FOUND,
+                via_org: None,
+                role: None,
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    let authz = ctx.authz(engine)?;
+    let on = authz.inheritance() && inherit;
+    let authz = authz.with_inheritance(on);
+    Ok(match role {
+        None => authz.is_member(user_id, org_id),
+        Some(crate::org::permission::ADMIN) => authz.is_admin(user_id, org_id),
+        Some(code) => authz.has_org_role(user_id, org_id, code),
+    })
+}

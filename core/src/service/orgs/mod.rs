@@ -24,8 +24,8 @@ use crate::org::{InvitationStatus, Membership, MembershipStatus, OrgRole, OrgRol
 use crate::service::auth::{authenticate, Principal};
 use crate::service::{Engine, RequestContext};
 
-pub(crate) use load::org_by_slug;
 pub use load::org_permission;
+pub(crate) use load::{org_by_slug, org_membership, require_enabled};
 
 /// `POST organizations/` (and a child under `parent_id`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
