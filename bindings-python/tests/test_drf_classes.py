@@ -260,7 +260,7 @@ def test_org_permission_from_the_x_org_slug_header() -> None:
     assert created.status_code == 201, created.content
     assert client.get("/org", HTTP_X_ORG_SLUG="acme", **owner).status_code == 200
     no_header = client.get("/org", **owner)
-    assert (no_header.status_code, no_header.json()["code"]) == (400, "invalid_input")
+    assert (no_header.status_code, no_header.json()["code"]) == (400, "org_context_required")
     unknown = client.get("/org", HTTP_X_ORG_SLUG="nowhere", **owner)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "org_not_found")
     outsider = client.get("/org", HTTP_X_ORG_SLUG="acme", **stranger)
@@ -316,6 +316,19 @@ def test_an_agent_call_is_counted_once() -> None:
     assert second.status_code == 200, second.content
     third = client.get("/counted", **agent)
     assert (third.status_code, third.json()["code"]) == (403, "request_limit_reached")
+
+
+def test_an_agent_call_is_counted_once_under_the_middleware_too() -> None:
+    # TenxyteMiddleware leaves views guarded by Tenxyte's DRF classes to them.
+    with override_settings(MIDDLEWARE=["tenxyte_core.django.middleware.TenxyteMiddleware"]):
+        client = APIClient()
+        human = signup(client, "dee@example.com")
+        agent = agent_token(client, human, circuit_breaker={"max_requests_total": 2})
+        assert client.get("/counted", **agent).status_code == 200
+        second = client.get("/counted", **agent)
+        assert second.status_code == 200, second.content
+        third = client.get("/counted", **agent)
+        assert (third.status_code, third.json()["code"]) == (403, "request_limit_reached")
 
 
 def test_requirements_a_view_needs_together() -> None:

@@ -323,6 +323,10 @@ def _respond(view: Any, answer: tuple[int, list[tuple[str, str]], bytes]) -> Gua
 
 class _GuardAuthentication(BaseAuthentication):  # type: ignore[misc]
     scheme: ClassVar[str] = "Bearer"
+    #: Read by :class:`tenxyte_core.django.middleware.TenxyteMiddleware`: a view
+    #: authenticated by these classes is guarded here, once, with its permission classes'
+    #: requirements, so the middleware leaves it alone (an agent's call counts once).
+    tenxyte_guards_view: ClassVar[bool] = True
 
     def authenticate(
         self, request: Request

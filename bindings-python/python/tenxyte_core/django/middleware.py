@@ -90,6 +90,8 @@ class TenxyteMiddleware:
         prefix, orgs = self._settings(engine)
         if request.path.startswith(prefix) or request.path == _JWKS:
             return None  # the API's own routes authenticate themselves
+        if _guarded_by_drf(view_func):
+            return None  # Tenxyte's DRF classes guard it, once (see drf.py)
         request.tenxyte_principal = None
         request.tenxyte_user = None
         request.tenxyte_app_id = None
@@ -123,6 +125,13 @@ class TenxyteMiddleware:
         request.tenxyte_user = detail["user"]
         request.tenxyte_app_id = detail.get("app_id")
         return _org_context(engine, request, parts, prefix) if orgs else None
+
+
+def _guarded_by_drf(view_func: Callable[..., Any]) -> bool:
+    """True for a DRF view (``as_view()`` keeps the class as ``.cls``) authenticated by one
+    of Tenxyte's DRF classes: guarding it here too would count an agent's call twice."""
+    classes = getattr(getattr(view_func, "cls", None), "authentication_classes", ())
+    return any(getattr(c, "tenxyte_guards_view", False) for c in classes)
 
 
 def _org_context(
