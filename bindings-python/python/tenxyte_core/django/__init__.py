@@ -33,7 +33,7 @@ views.py::
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +42,17 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.utils.module_loading import import_string
 
-from .._engine import Engine
+from .._engine import Engine, GuardDecision
 from .._native import KeySet, MemoryStore, SqliteStore
 
-__all__ = ["build_engine", "get_engine", "request_parts", "to_response"]
+__all__ = [
+    "build_engine",
+    "get_engine",
+    "guard_parts",
+    "handle_parts",
+    "request_parts",
+    "to_response",
+]
 
 _lock = threading.Lock()
 _engine: Engine | None = None
@@ -141,10 +148,11 @@ def client_ip(request: HttpRequest) -> str | None:
     return ip if isinstance(ip, str) and ip else None
 
 
-def request_parts(request: HttpRequest) -> dict[str, Any]:
+def request_parts(request: HttpRequest, *, body: bool = True) -> dict[str, Any]:
     """What the engine needs of a Django request: ``method``, ``path``, ``query``,
     ``headers`` (from ``HTTP_*``, ``CONTENT_TYPE``, ``CONTENT_LENGTH``), ``body`` and
-    ``client_ip`` (``REMOTE_ADDR``)."""
+    ``client_ip`` (``REMOTE_ADDR``). ``body=False`` leaves the body unread (``b""``) for
+    checks that do not need it, so a framework's parsers still get the stream."""
     headers = [
         (key[5:].replace("_", "-").title(), str(value))
         for key, value in request.META.items()
@@ -158,9 +166,37 @@ def request_parts(request: HttpRequest) -> dict[str, Any]:
         "path": request.path,
         "query": request.META.get("QUERY_STRING", ""),
         "headers": headers,
-        "body": request.body,
+        "body": request.body if body else b"",
         "client_ip": client_ip(request),
     }
+
+
+def guard_parts(
+    engine: Engine, parts: Mapping[str, Any], requirements: Sequence[Mapping[str, Any]]
+) -> GuardDecision:
+    """:meth:`Engine.guard` on a request's :func:`request_parts`."""
+    return engine.guard(
+        parts["method"],
+        parts["path"],
+        headers=parts["headers"],
+        body=parts["body"],
+        query=parts["query"],
+        client_ip=parts["client_ip"],
+        requirements=requirements,
+    )
+
+
+def handle_parts(engine: Engine, parts: Mapping[str, Any]) -> HttpResponse:
+    """:meth:`Engine.handle` on a request's :func:`request_parts`, as an ``HttpResponse``."""
+    status, headers, body = engine.handle(
+        parts["method"],
+        parts["path"],
+        headers=parts["headers"],
+        body=parts["body"],
+        query=parts["query"],
+        client_ip=parts["client_ip"],
+    )
+    return to_response(status, headers, body)
 
 
 def to_response(status: int, headers: list[tuple[str, str]], body: bytes) -> HttpResponse:

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
-from . import get_engine, request_parts, to_response
+from . import get_engine, guard_parts, request_parts, to_response
 
 __all__ = [
     "rate_limit",
@@ -62,16 +62,7 @@ def _guarded(view: View, requirements: Sequence[dict[str, Any]]) -> View:
         if getattr(request, "tenxyte_guarded", None) is combined:
             # TenxyteMiddleware already ran this very guard for the request.
             return inner(request, *args, **kwargs)
-        parts = request_parts(request)
-        decision = get_engine().guard(
-            parts["method"],
-            parts["path"],
-            headers=parts["headers"],
-            body=parts["body"],
-            query=parts["query"],
-            client_ip=parts["client_ip"],
-            requirements=combined,
-        )
+        decision = guard_parts(get_engine(), request_parts(request), combined)
         if decision[0] == "allow":
             request.tenxyte_principal = decision[1]
             return inner(request, *args, **kwargs)

@@ -68,7 +68,7 @@ from rest_framework.request import Request
 
 from .._engine import Engine, GuardDecision
 from .._errors import TenxyteError
-from . import get_engine, to_response
+from . import client_ip, get_engine, guard_parts, handle_parts, request_parts, to_response
 
 __all__ = [
     "AgentClearance",
@@ -115,11 +115,6 @@ class TenxyteUser:
         return self.email or self.id
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    ip = request.META.get("REMOTE_ADDR")
-    return ip if isinstance(ip, str) else None
-
-
 class TenxyteAuthentication(BaseAuthentication):  # type: ignore[misc]
     """``Authorization: Bearer <access token>`` checked by :meth:`Engine.authenticate`
     (signature, blacklist, session, user). No bearer header: ``None`` (the next class
@@ -137,7 +132,7 @@ class TenxyteAuthentication(BaseAuthentication):  # type: ignore[misc]
             )
         token = parts[1].decode("latin-1")
         try:
-            principal = get_engine().authenticate(token, client_ip=_client_ip(request))
+            principal = get_engine().authenticate(token, client_ip=client_ip(request))
         except TenxyteError as e:
             raise exceptions.AuthenticationFailed(e.message, code=e.code) from e
         return TenxyteUser(principal, token), principal
@@ -199,29 +194,10 @@ def decide(request: Any, requirements: Sequence[Mapping[str, Any]]) -> GuardDeci
     decisions: dict[str, GuardDecision] = http.__dict__.setdefault(_DECISIONS, {})
     found = decisions.get(key)
     if found is None:
-        headers = [
-            (name[5:].replace("_", "-").title(), str(value))
-            for name, value in http.META.items()
-            if name.startswith("HTTP_")
-        ]
-        for name, header in (
-            ("CONTENT_TYPE", "Content-Type"),
-            ("CONTENT_LENGTH", "Content-Length"),
-        ):
-            if http.META.get(name):
-                headers.append((header, str(http.META[name])))
         # The body matters to an agent's call only (the human approves that request);
         # user-only checks leave it unread for the view's parsers.
         agents = any(r.get("type") == "agent_clearance" for r in wanted)
-        found = get_engine().guard(
-            http.method or "GET",
-            http.path,
-            headers=headers,
-            body=http.body if agents else b"",
-            query=http.META.get("QUERY_STRING", ""),
-            client_ip=_client_ip(http),
-            requirements=wanted,
-        )
+        found = guard_parts(get_engine(), request_parts(http, body=agents), wanted)
         decisions[key] = found
     return found
 
@@ -468,32 +444,7 @@ def HasPermissions(*permissions: str) -> type[BasePermission]:
 def api_view(request: HttpRequest) -> HttpResponse:
     """The whole Tenxyte HTTP API through :meth:`Engine.handle` (CSRF-exempt: it
     authenticates with bearer tokens and application credentials, never cookies)."""
-    headers = [
-        (key[5:].replace("_", "-").title(), str(value))
-        for key, value in request.META.items()
-        if key.startswith("HTTP_")
-    ]
-    for key, name in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
-        if request.META.get(key):
-            headers.append((name, str(request.META[key])))
-    status, out_headers, body = get_engine().handle(
-        request.method or "GET",
-        request.path,
-        headers=headers,
-        body=request.body,
-        query=request.META.get("QUERY_STRING", ""),
-        client_ip=_client_ip(request),
-    )
-    response = HttpResponse(body, status=status)
-    # Django sets its own default Content-Type; the engine's headers replace it, and a
-    # repeated header is joined (RFC 9110 section 5.3).
-    del response["Content-Type"]
-    seen: set[str] = set()
-    for name, value in out_headers:
-        key = name.lower()
-        response[name] = f"{response[name]}, {value}" if key in seen else value
-        seen.add(key)
-    return response
+    return handle_parts(get_engine(), request_parts(request))
 
 
 def api_urlpatterns(engine: Engine | None = None) -> list[URLPattern]:

@@ -46,7 +46,7 @@ from urllib.parse import quote
 from django.http import HttpRequest, HttpResponse
 
 from .._engine import Engine
-from . import get_engine, request_parts, to_response
+from . import get_engine, guard_parts, request_parts, to_response
 
 __all__ = ["TenxyteMiddleware"]
 
@@ -98,15 +98,7 @@ class TenxyteMiddleware:
         request.tenxyte_org = None
         declared: list[dict[str, Any]] | None = getattr(view_func, "tenxyte_requirements", None)
         parts = request_parts(request)
-        decision = engine.guard(
-            parts["method"],
-            parts["path"],
-            headers=parts["headers"],
-            body=parts["body"],
-            query=parts["query"],
-            client_ip=parts["client_ip"],
-            requirements=declared if declared is not None else _APPLICATION,
-        )
+        decision = guard_parts(engine, parts, declared if declared is not None else _APPLICATION)
         if decision[0] != "allow":
             status, headers, body = decision[1]
             response: HttpResponse = to_response(status, headers, body)

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 
-from . import get_engine, request_parts, to_response
+from . import get_engine, handle_parts, request_parts
 
 __all__ = ["api_view", "urlpatterns"]
 
@@ -23,16 +23,7 @@ app_name = "tenxyte"
 def api_view(request: HttpRequest) -> HttpResponse:
     """One request through :meth:`Engine.handle` (CSRF-exempt: the API authenticates with
     bearer tokens and application credentials, never cookies)."""
-    parts = request_parts(request)
-    status, headers, body = get_engine().handle(
-        parts["method"],
-        parts["path"],
-        headers=parts["headers"],
-        body=parts["body"],
-        query=parts["query"],
-        client_ip=parts["client_ip"],
-    )
-    return to_response(status, headers, body)
+    return handle_parts(get_engine(), request_parts(request))
 
 
 def _patterns() -> list[URLPattern]:

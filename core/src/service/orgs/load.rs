@@ -273,22 +273,33 @@ pub async fn org_permission(
     org_id: &str,
     code: &str,
 ) -> Result<OrgDecision> {
-    require_enabled(engine)?;
-    let ctx = match user_context(port, engine, user_id, org_id).await {
+    let ctx = match decision_context(port, engine, user_id, org_id).await? {
         Ok(c) => c,
-        Err(e) if e.code() == ErrorCode::OrgNotFound => {
-            // An unknown organization (or a missing ancestor) is a denial, as in the
-            // pure decisions; the caller's `require` turns it into `org_not_found`.
-            return Ok(OrgDecision {
-                allowed: false,
-                reason: crate::org::reason::ORG_NOT_FOUND,
-                via_org: None,
-                role: None,
-            });
-        }
-        Err(e) => return Err(e),
+        Err(denied) => return Ok(denied),
     };
     Ok(ctx.authz(engine)?.has_org_permission(user_id, org_id, code))
+}
+
+/// The context a guard decision is taken in, or the denial an unknown organization (or a
+/// missing ancestor) is, as in the pure decisions: the caller's `require` turns it into
+/// `org_not_found`. Organizations must be enabled.
+async fn decision_context(
+    port: &StorePort,
+    engine: &Engine,
+    user_id: &str,
+    org_id: &str,
+) -> Result<std::result::Result<Context, OrgDecision>> {
+    require_enabled(engine)?;
+    match user_context(port, engine, user_id, org_id).await {
+        Ok(c) => Ok(Ok(c)),
+        Err(e) if e.code() == ErrorCode::OrgNotFound => Ok(Err(OrgDecision {
+            allowed: false,
+            reason: crate::org::reason::ORG_NOT_FOUND,
+            via_org: None,
+            role: None,
+        })),
+        Err(e) => Err(e),
+    }
 }
 
 /// Whether `user_id` belongs to `org_id` as a guard asks it: `role` `None` is any active
@@ -304,18 +315,9 @@ pub(crate) async fn org_membership(
     role: Option<&str>,
     inherit: bool,
 ) -> Result<OrgDecision> {
-    require_enabled(engine)?;
-    let ctx = match user_context(port, engine, user_id, org_id).await {
+    let ctx = match decision_context(port, engine, user_id, org_id).await? {
         Ok(c) => c,
-        Err(e) if e.code() == ErrorCode::OrgNotFound => {
-            return Ok(OrgDecision {
-                allowed: false,
-                reason: crate::org::reason::ORG_NOT_FOUND,
-                via_org: None,
-                role: None,
-            });
-        }
-        Err(e) => return Err(e),
+        Err(denied) => return Ok(denied),
     };
     let authz = ctx.authz(engine)?;
     let on = authz.inheritance() && inherit;
