@@ -244,181 +244,19 @@ class AsyncEngine:
         decision: GuardDecision = await self.run(flow)
         return decision
 
-    # ----- typed flows (the same keyword arguments as Engine's) -------------------------
+    # ----- every typed flow: Engine's methods, awaited ---------------------------------
+    # (the signature and docstring are Engine's; the request is built by the very same
+    # method, the flow awaited on this engine's store)
 
-    async def register(
-        self,
-        *,
-        password: str,
-        email: str | None = None,
-        phone: str | None = None,
-        first_name: str = "",
-        last_name: str = "",
-        login: bool = False,
-        device_info: str | None = None,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.register`: ``{"user": {...}, "tokens": {...} | None}``."""
-        flow = self._flows.register(
-            password=password,
-            email=email,
-            phone=phone,
-            first_name=first_name,
-            last_name=last_name,
-            login=login,
-            device_info=device_info,
-            client_ip=client_ip,
-            user_agent=user_agent,
-            now=now,
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def login(
-        self,
-        *,
-        password: str,
-        email: str | None = None,
-        phone: str | None = None,
-        totp_code: str | None = None,
-        device_info: str | None = None,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.login`: the token response."""
-        flow = self._flows.login(
-            password=password,
-            email=email,
-            phone=phone,
-            totp_code=totp_code,
-            device_info=device_info,
-            client_ip=client_ip,
-            user_agent=user_agent,
-            now=now,
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def refresh(
-        self,
-        refresh_token: str,
-        *,
-        client_ip: str | None = None,
-        user_agent: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.refresh`: a new token response (reuse revokes the family)."""
-        flow = self._flows.refresh(
-            refresh_token, client_ip=client_ip, user_agent=user_agent, now=now
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def logout(
-        self,
-        access_token: str,
-        *,
-        refresh_token: str | None = None,
-        client_ip: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.logout`: ends the token's session."""
-        flow = self._flows.logout(
-            access_token, refresh_token=refresh_token, client_ip=client_ip, now=now
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def logout_all(
-        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
-    ) -> dict[str, Any]:
-        """:meth:`Engine.logout_all`: ends every session of the token's user."""
-        flow = self._flows.logout_all(access_token, client_ip=client_ip, now=now)
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def me(
-        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
-    ) -> dict[str, Any]:
-        """:meth:`Engine.me`: the user with roles and effective permissions."""
-        flow = self._flows.me(access_token, client_ip=client_ip, now=now)
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def authenticate(
-        self, access_token: str, *, client_ip: str | None = None, now: int | None = None
-    ) -> dict[str, Any]:
-        """:meth:`Engine.authenticate`: the principal of a bearer token."""
-        flow = self._flows.authenticate(access_token, client_ip=client_ip, now=now)
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def create_agent_token(
-        self,
-        access_token: str,
-        *,
-        permissions: Sequence[str],
-        agent_id: str | None = None,
-        organization_id: str | None = None,
-        expires_in_secs: int | None = None,
-        circuit_breaker: Mapping[str, Any] | None = None,
-        dead_mans_switch: Mapping[str, Any] | None = None,
-        budget: Mapping[str, Any] | None = None,
-        client_ip: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.create_agent_token`: ``{"token": {...}, "raw_token": ...}``."""
-        flow = self._flows.create_agent_token(
-            access_token,
-            permissions=permissions,
-            agent_id=agent_id,
-            organization_id=organization_id,
-            expires_in_secs=expires_in_secs,
-            circuit_breaker=circuit_breaker,
-            dead_mans_switch=dead_mans_switch,
-            budget=budget,
-            client_ip=client_ip,
-            now=now,
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    async def authorize_agent(
-        self,
-        raw_token: str,
-        *,
-        method: str,
-        path: str,
-        permission: str | None = None,
-        body: str = "",
-        requires_approval: bool = False,
-        confirmation: str | None = None,
-        trace_id: str | None = None,
-        client_ip: str | None = None,
-        now: int | None = None,
-    ) -> dict[str, Any]:
-        """:meth:`Engine.authorize_agent`: ``{"outcome": "allowed" | "denied" |
-        "pending_approval", ...}``."""
-        flow = self._flows.authorize_agent(
-            raw_token,
-            method=method,
-            path=path,
-            permission=permission,
-            body=body,
-            requires_approval=requires_approval,
-            confirmation=confirmation,
-            trace_id=trace_id,
-            client_ip=client_ip,
-            now=now,
-        )
-        result: dict[str, Any] = await self.run(_built(flow))
-        return result
-
-    # ----- every other flow: Engine's typed methods, awaited --------------------------
-    # (the signature and docstring are Engine's; the result is awaited)
+    register = _awaited(Engine.register)
+    login = _awaited(Engine.login)
+    refresh = _awaited(Engine.refresh)
+    logout = _awaited(Engine.logout)
+    logout_all = _awaited(Engine.logout_all)
+    me = _awaited(Engine.me)
+    authenticate = _awaited(Engine.authenticate)
+    create_agent_token = _awaited(Engine.create_agent_token)
+    authorize_agent = _awaited(Engine.authorize_agent)
 
     setup_2fa = _awaited(Engine.setup_2fa)
     confirm_2fa = _awaited(Engine.confirm_2fa)
