@@ -19,23 +19,11 @@ use tenxyte_core::agent::{
 use tenxyte_core::config::{AgentSettings, Settings};
 use tenxyte_core::rbac::{PolicyDocument, Snapshot, Subject};
 use tenxyte_core::secret::SECRET_BYTES;
-use tenxyte_core::{Error, ErrorCode};
+use tenxyte_core::Error;
 
-use crate::convert::{to_py, to_value};
-use crate::errors::{guard, invalid, IntoPy};
+use crate::convert::{from_py, from_value, to_py, to_value};
+use crate::errors::{guard, internal, invalid, IntoPy};
 use crate::primitives::Policy;
-
-fn from_value<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, Error> {
-    serde_json::from_value(value).map_err(|e| invalid(format!("invalid {what}: {e}")))
-}
-
-fn record<T: serde::de::DeserializeOwned>(obj: &Bound<'_, PyAny>, what: &str) -> Result<T, Error> {
-    from_value(to_value(obj)?, what)
-}
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorCode::Internal, e.to_string())
-}
 
 /// Tenxyte's default policy, compiled once.
 fn default_policy() -> Result<Arc<Snapshot>, Error> {
@@ -143,11 +131,11 @@ fn inputs(
     pending_action: Option<&Bound<'_, PyAny>>,
 ) -> Result<Inputs, Error> {
     let ancestors = match ancestors {
-        Some(a) => record(a, "ancestors (a list of agent-token records)")?,
+        Some(a) => from_py(a, "ancestors (a list of agent-token records)")?,
         None => Vec::new(),
     };
     let pending = match pending_action {
-        Some(p) if !p.is_none() => Some(record(p, "pending action")?),
+        Some(p) if !p.is_none() => Some(from_py(p, "pending action")?),
         _ => None,
     };
     let policy = match policy {
@@ -155,7 +143,7 @@ fn inputs(
         None => default_policy()?,
     };
     Ok(Inputs {
-        token: record(token, "agent token")?,
+        token: from_py(token, "agent token")?,
         ancestors,
         human: {
             let (subject, active) = parse_human(human)?;
@@ -163,7 +151,7 @@ fn inputs(
         },
         settings: agent_settings(settings.map(to_value).transpose()?, preset)?,
         pii_keys: agent::default_pii_keys(),
-        request: record(request, "agent request")?,
+        request: from_py(request, "agent request")?,
         pending,
     })
 }
@@ -235,8 +223,8 @@ pub fn agent_decide<'py>(
             policy,
             pending_action,
         )?;
-        let plan: RequestPlan = record(plan, "request plan")?;
-        let values: CounterValues = record(values, "counter values (a dict of key to int)")?;
+        let plan: RequestPlan = from_py(plan, "request plan")?;
+        let values: CounterValues = from_py(values, "counter values (a dict of key to int)")?;
         let random = tenxyte_core::random::bytes::<SECRET_BYTES>()?;
         Ok(agent::decide(&i.context(), &plan, &values, &random)?.to_json())
     })
@@ -325,7 +313,7 @@ pub fn agent_effective_status<'py>(
     now: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = guard(|| {
-        let t: AgentToken = record(token, "agent token")?;
+        let t: AgentToken = from_py(token, "agent token")?;
         Ok(match agent::effective_status(&t, now) {
             Effective::Active => serde_json::json!({
                 "active": true, "code": null, "update": null, "suspended": null,
@@ -364,12 +352,12 @@ pub fn agent_charge<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut raised: Option<PyErr> = None;
     let result = guard(|| {
-        let token: AgentToken = record(token, "agent token")?;
+        let token: AgentToken = from_py(token, "agent token")?;
         let ancestors: Vec<AgentToken> = match ancestors {
-            Some(a) => record(a, "ancestors (a list of agent-token records)")?,
+            Some(a) => from_py(a, "ancestors (a list of agent-token records)")?,
             None => Vec::new(),
         };
-        let cost: Cost = record(cost, "cost")?;
+        let cost: Cost = from_py(cost, "cost")?;
         let settings = agent_settings(settings.map(to_value).transpose()?, preset)?;
         let plan = match agent::charge_begin(&token, &ancestors, &cost, &settings, now)? {
             ChargeBegin::Decided { decision } => return Ok(decision.to_json()),
@@ -423,7 +411,7 @@ pub fn agent_lifecycle<'py>(
     now: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = guard(|| {
-        let t: AgentToken = record(token, "agent token")?;
+        let t: AgentToken = from_py(token, "agent token")?;
         let pii = agent::default_pii_keys();
         let tr = match op {
             "suspend" => agent::suspend(&t, actor, now, &pii)?,
@@ -449,7 +437,7 @@ pub fn agent_heartbeat<'py>(
     now: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = guard(|| {
-        let t: AgentToken = record(token, "agent token")?;
+        let t: AgentToken = from_py(token, "agent token")?;
         json(&agent::heartbeat(&t, now, &agent::default_pii_keys())?)
     })
     .py_err(py)?;
@@ -468,8 +456,8 @@ pub fn agent_decide_action<'py>(
     now: i64,
 ) -> PyResult<Bound<'py, PyAny>> {
     let v = guard(|| {
-        let a: PendingAction = record(action, "pending action")?;
-        let t: AgentToken = record(token, "agent token")?;
+        let a: PendingAction = from_py(action, "pending action")?;
+        let t: AgentToken = from_py(token, "agent token")?;
         let pii = agent::default_pii_keys();
         let tr = match op {
             "confirm" => agent::confirm(&a, &t, actor, now, &pii)?,

@@ -11,14 +11,25 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 use serde_json::{Map, Number, Value};
 
-use tenxyte_core::{Error, ErrorCode};
+use tenxyte_core::Error;
+
+use crate::errors::invalid;
 
 /// Deeper input is refused (the core's own JSON parser caps nesting at a similar depth);
 /// it also bounds the recursion here.
 pub const MAX_DEPTH: usize = 64;
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorCode::InvalidInput, message.into())
+/// A JSON value as a typed core input; a mismatch is `invalid_input` naming `what`.
+pub fn from_value<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| invalid(format!("invalid {what}: {e}")))
+}
+
+/// A Python value (dict, list, ...) as a typed core input, through [`to_value`].
+pub fn from_py<T: serde::de::DeserializeOwned>(
+    obj: &Bound<'_, PyAny>,
+    what: &str,
+) -> Result<T, Error> {
+    from_value(to_value(obj)?, what)
 }
 
 /// A Python value as JSON. Errors are core errors (`invalid_input`) so they map to

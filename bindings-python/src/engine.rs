@@ -29,14 +29,10 @@ use tenxyte_core::{http, Error, ErrorCode};
 use tenxyte_stores::{ManualClock, MessageLog, Outbox};
 
 use crate::clock::now_secs;
-use crate::convert::{to_py, to_value};
-use crate::errors::{guard, invalid, to_pyerr, IntoPy};
+use crate::convert::{from_py, to_py, to_value};
+use crate::errors::{guard, internal, invalid, to_pyerr, IntoPy};
 use crate::flows;
 use crate::primitives::KeySet;
-
-fn internal(e: impl std::fmt::Display) -> Error {
-    Error::new(ErrorCode::Internal, format!("encode: {e}"))
-}
 
 fn protocol(message: &str) -> Error {
     Error::new(ErrorCode::FlowProtocol, message.to_owned())
@@ -700,11 +696,8 @@ impl Engine {
         body: Option<&[u8]>,
         client_ip: Option<String>,
     ) -> PyResult<Flow> {
-        let requirements: Vec<Requirement> = guard(|| {
-            serde_json::from_value(to_value(requirements)?)
-                .map_err(|e| invalid(format!("invalid guard requirements: {e}")))
-        })
-        .py_err(py)?;
+        let requirements: Vec<Requirement> =
+            guard(|| from_py(requirements, "guard requirements")).py_err(py)?;
         let req = Request {
             method,
             path,

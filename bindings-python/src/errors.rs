@@ -81,3 +81,9 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
 pub fn invalid(message: impl Into<String>) -> Error {
     Error::new(ErrorCode::InvalidInput, message.into())
 }
+
+/// A failure of the binding itself (serialising a core value, a Python callable that
+/// raised where the core expects an answer): `internal`, never a panic.
+pub fn internal(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorCode::Internal, e.to_string())
+}

@@ -21,7 +21,7 @@ use tenxyte_core::secret::{self, SecretKind};
 use tenxyte_core::{Error, ErrorCode};
 
 use crate::clock::now_secs;
-use crate::convert::{to_py, to_py_object, to_value};
+use crate::convert::{from_value, to_py, to_py_object, to_value};
 use crate::errors::{guard, invalid, IntoPy};
 
 // ----- helpers --------------------------------------------------------------------------
@@ -35,10 +35,6 @@ fn object(value: Value, what: &str) -> Result<Map<String, Value>, Error> {
         Value::Object(map) => Ok(map),
         _ => Err(invalid(format!("{what} must be a dict"))),
     }
-}
-
-fn from_value<T: serde::de::DeserializeOwned>(value: Value, what: &str) -> Result<T, Error> {
-    serde_json::from_value(value).map_err(|e| invalid(format!("invalid {what}: {e}")))
 }
 
 /// A dict or a JSON string, as a JSON value.

@@ -65,19 +65,30 @@ class TenxyteMiddleware:
         self.get_response = get_response
         # The settings the middleware reads, per engine (a new one after override_settings):
         # Engine.settings() converts the whole document, too much for every request.
-        self._read: tuple[Engine, str, bool] | None = None
+        self._read: tuple[Engine, str, bool, bool] | None = None
 
-    def _settings(self, engine: Engine) -> tuple[str, bool]:
+    def _settings(self, engine: Engine) -> tuple[str, bool, bool]:
+        """``api.prefix``, ``organizations.enabled`` and ``agents.redact_pii``."""
         read = self._read
         if read is None or read[0] is not engine:
             doc = engine.settings()
-            read = (engine, doc["api"]["prefix"], bool(doc["organizations"]["enabled"]))
+            read = (
+                engine,
+                doc["api"]["prefix"],
+                bool(doc["organizations"]["enabled"]),
+                bool(doc["agents"]["redact_pii"]),
+            )
             self._read = read
-        return read[1], read[2]
+        return read[1], read[2], read[3]
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        return _redacted(request, response)
+        principal = getattr(request, "tenxyte_principal", None)
+        if not isinstance(principal, dict) or principal.get("kind") != "agent":
+            return response
+        # Parsing the body is only worth it when the settings ask for redaction.
+        engine = get_engine()
+        return _redacted(engine, response) if self._settings(engine)[2] else response
 
     def process_view(
         self,
@@ -87,7 +98,7 @@ class TenxyteMiddleware:
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         engine = get_engine()
-        prefix, orgs = self._settings(engine)
+        prefix, orgs, _ = self._settings(engine)
         if request.path.startswith(prefix) or request.path == _JWKS:
             return None  # the API's own routes authenticate themselves
         if _guarded_by_drf(view_func):
@@ -152,11 +163,8 @@ def _org_context(
     return None
 
 
-def _redacted(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+def _redacted(engine: Engine, response: HttpResponse) -> HttpResponse:
     """An agent's JSON response with the core's PII keys redacted (``agents.redact_pii``)."""
-    principal = getattr(request, "tenxyte_principal", None)
-    if not isinstance(principal, dict) or principal.get("kind") != "agent":
-        return response
     if getattr(response, "streaming", False):
         return response
     if not str(response.get("Content-Type", "")).startswith("application/json"):
@@ -165,7 +173,7 @@ def _redacted(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         value = json.loads(response.content)
     except ValueError:
         return response
-    redacted = get_engine().redact_for_agent(value)
+    redacted = engine.redact_for_agent(value)
     if redacted is None:
         return response
     response.content = json.dumps(redacted, ensure_ascii=False, separators=(",", ":")).encode()
